@@ -1,0 +1,32 @@
+//! The pure heart of heart-display: geometry, pulse, ECG, symbols, frame pacing, config
+//! validation and renderers. No I/O and no host dependencies, so the same code runs in the
+//! WASI HTTP component, in the browser and in the native host.
+//!
+//! - [`outline`]: the parametric heart outline ([`HeartOutline`]).
+//! - [`pulse`]: the lub-dub pulse factor over time ([`PulseWave`], [`PulseClock`]).
+//! - [`ecg`]: the ECG-like waveform and its text-grid mapping ([`EcgWave`], [`EcgGrid`]).
+//! - [`symbol`]: the heart symbol for a bpm ([`Symbol`]).
+//! - [`pacing`]: the browser's frame-pacing controller ([`FramePacer`]).
+//! - [`config`], [`color`]: validated configuration values and their parsers.
+//! - [`frame`]: one computed heart frame ([`HeartFrame`]), the input of every renderer.
+//! - [`render`]: SVG, JSON, text and PNG renderers.
+#![deny(missing_docs)]
+
+pub mod color;
+pub mod config;
+pub mod ecg;
+pub mod frame;
+pub mod outline;
+pub mod pacing;
+pub mod pulse;
+pub mod render;
+pub mod symbol;
+
+pub use color::Color;
+pub use config::{AlertThreshold, Bpm, ConfigError, Field, HeartConfig, LoveLevel, Seconds, Size};
+pub use ecg::{EcgGrid, EcgWave};
+pub use frame::HeartFrame;
+pub use outline::{HeartOutline, OUTLINE_POINTS, Point};
+pub use pacing::{FramePacer, PacingMode};
+pub use pulse::{PulseClock, PulseWave};
+pub use symbol::Symbol;

@@ -1,0 +1,145 @@
+//! The parametric heart outline: x = 16 sin³t, y = 13 cos t − 5 cos 2t − 2 cos 3t − cos 4t.
+
+use std::f64::consts::TAU;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+/// Number of points on the outline.
+pub const OUTLINE_POINTS: usize = 128;
+
+/// A point in heart space: centred on the origin, y pointing up.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Point {
+    /// Horizontal coordinate.
+    pub x: f64,
+    /// Vertical coordinate (up is positive).
+    pub y: f64,
+}
+
+/// The heart outline: [`OUTLINE_POINTS`] points, centred on the origin and normalised so the
+/// unscaled heart just fits the square `[-1, 1]²`, then scaled by a pulse factor.
+///
+/// The outline is closed: the last point connects back to the first (renderers close the path).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct HeartOutline {
+    points: Vec<Point>,
+}
+
+impl HeartOutline {
+    /// The outline scaled by `pulse_factor` (1.0 is the resting size).
+    pub fn scaled(pulse_factor: f64) -> Self {
+        let points = unit_outline()
+            .iter()
+            .map(|p| Point {
+                x: p.x * pulse_factor,
+                y: p.y * pulse_factor,
+            })
+            .collect();
+        Self { points }
+    }
+
+    /// The points in drawing order.
+    pub fn points(&self) -> &[Point] {
+        &self.points
+    }
+
+    /// Whether `(x, y)` lies inside the outline (even-odd rule).
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        let mut inside = false;
+        let n = self.points.len();
+        for i in 0..n {
+            let a = self.points[i];
+            let b = self.points[(i + 1) % n];
+            if (a.y > y) != (b.y > y) && x < (b.x - a.x) * (y - a.y) / (b.y - a.y) + a.x {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+}
+
+/// The raw curve at parameter `t`.
+fn curve(t: f64) -> (f64, f64) {
+    let x = 16.0 * t.sin().powi(3);
+    let y = 13.0 * t.cos() - 5.0 * (2.0 * t).cos() - 2.0 * (3.0 * t).cos() - (4.0 * t).cos();
+    (x, y)
+}
+
+/// The resting outline, computed once: centred on its bounding box and scaled to `[-1, 1]²`.
+fn unit_outline() -> &'static [Point] {
+    static UNIT: OnceLock<Vec<Point>> = OnceLock::new();
+    UNIT.get_or_init(|| {
+        let raw: Vec<(f64, f64)> = (0..OUTLINE_POINTS)
+            .map(|i| curve(TAU * i as f64 / OUTLINE_POINTS as f64))
+            .collect();
+        let (min_x, max_x, min_y, max_y) = raw.iter().fold(
+            (f64::MAX, f64::MIN, f64::MAX, f64::MIN),
+            |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
+        );
+        let (cx, cy) = ((min_x + max_x) / 2.0, (min_y + max_y) / 2.0);
+        let half = (max_x - min_x).max(max_y - min_y) / 2.0;
+        raw.iter()
+            .map(|&(x, y)| Point {
+                x: (x - cx) / half,
+                y: (y - cy) / half,
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outline_has_128_points_and_starts_at_the_top_notch() {
+        let outline = HeartOutline::scaled(1.0);
+        assert_eq!(outline.points().len(), 128);
+        let first = outline.points()[0];
+        assert!(first.x.abs() < 1e-12, "t = 0 lies on the axis of symmetry");
+        assert!(first.y > 0.0, "the notch is in the upper half");
+    }
+
+    #[test]
+    fn resting_outline_touches_the_unit_box() {
+        let outline = HeartOutline::scaled(1.0);
+        let max_extent = outline
+            .points()
+            .iter()
+            .map(|p| p.x.abs().max(p.y.abs()))
+            .fold(0.0, f64::max);
+        assert!((max_extent - 1.0).abs() < 1e-12, "{max_extent}");
+    }
+
+    #[test]
+    fn outline_is_symmetric_about_the_vertical_axis() {
+        let pts = HeartOutline::scaled(1.0).points().to_vec();
+        for i in 1..OUTLINE_POINTS {
+            let a = pts[i];
+            let b = pts[OUTLINE_POINTS - i];
+            assert!((a.x + b.x).abs() < 1e-9 && (a.y - b.y).abs() < 1e-9, "{i}");
+        }
+    }
+
+    #[test]
+    fn pulse_factor_scales_every_point() {
+        let rest = HeartOutline::scaled(1.0);
+        let big = HeartOutline::scaled(1.2);
+        for (a, b) in rest.points().iter().zip(big.points()) {
+            assert!((a.x * 1.2 - b.x).abs() < 1e-12 && (a.y * 1.2 - b.y).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn centre_is_inside_and_corners_are_outside() {
+        let outline = HeartOutline::scaled(1.0);
+        assert!(outline.contains(0.0, 0.0));
+        assert!(!outline.contains(0.95, -0.95));
+        assert!(
+            !outline.contains(0.0, 0.99),
+            "the notch between the lobes is empty"
+        );
+    }
+}

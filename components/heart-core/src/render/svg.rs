@@ -1,0 +1,47 @@
+//! SVG renderer: a titled, accessible SVG with the outline as one closed path.
+
+use std::fmt::Write;
+
+use crate::frame::HeartFrame;
+use crate::render::viewport::Viewport;
+
+/// Namespace of the `<metadata>` element that carries the frame's values.
+pub const METADATA_NAMESPACE: &str = "urn:heart-display:frame";
+
+/// Renders `frame` as a standalone SVG document. Every value written comes from validated
+/// types (numbers, a symbol, a colour that is `#rrggbb`), so no text needs escaping.
+pub fn svg(frame: &HeartFrame) -> String {
+    let size = frame.size.get();
+    let viewport = Viewport::new(f64::from(size));
+    let mut path = String::with_capacity(frame.outline.points().len() * 16);
+    for (i, point) in frame.outline.points().iter().enumerate() {
+        let (x, y) = viewport.to_pixels(*point);
+        let command = if i == 0 { 'M' } else { 'L' };
+        write!(path, "{command}{x:.2} {y:.2} ").expect("writing to a String cannot fail");
+    }
+    path.push('Z');
+    format!(
+        concat!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" "#,
+            r#"viewBox="0 0 {size} {size}" role="img" aria-labelledby="heart-title">"#,
+            "\n  <title id=\"heart-title\">{title}</title>\n",
+            r#"  <metadata><heart xmlns="{ns}" bpm="{bpm}" symbol="{glyph}" symbol-name="{name}" "#,
+            r#"weight="{weight:.1}" love-level="{love}" t="{t}" phase="{phase:.6}" "#,
+            r#"pulse-factor="{pulse:.6}" color="{color}"/></metadata>"#,
+            "\n  <path d=\"{path}\" fill=\"{color}\"/>\n</svg>\n"
+        ),
+        size = size,
+        title = frame.title(),
+        ns = METADATA_NAMESPACE,
+        bpm = frame.bpm,
+        glyph = frame.symbol.glyph(),
+        name = frame.symbol.name(),
+        weight = frame.symbol.weight(),
+        love = frame.love_level,
+        t = frame.t,
+        phase = frame.phase,
+        pulse = frame.pulse_factor,
+        color = frame.color.hex(),
+        path = path,
+    )
+}

@@ -1,0 +1,31 @@
+//! Fuzzes every string parser of heart-core and renders whatever config survives: no input may
+//! panic, and every rendering must be well-formed.
+#![no_main]
+
+use heart_core::render::{self, TextOptions};
+use heart_core::{HeartConfig, HeartFrame, Seconds};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    // Lines of `key=value`, as a config directory or query string would give them.
+    let pairs: Vec<(&str, &str)> = text
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .collect();
+    let config = HeartConfig::default()
+        .with_values(pairs.iter().copied())
+        .unwrap_or_default();
+    let t = text
+        .lines()
+        .find_map(|l| l.strip_prefix("t="))
+        .and_then(|raw| Seconds::parse(raw).ok())
+        .unwrap_or_default();
+    let frame = HeartFrame::at(&config, t);
+    assert!(render::svg(&frame).ends_with("</svg>\n"));
+    assert!(render::json(&frame).starts_with('{'));
+    let png = render::png(&frame).expect("every valid frame encodes");
+    assert_eq!(&png[1..4], b"PNG");
+    let ascii = render::text(&frame, &TextOptions { ascii: true, ..TextOptions::default() });
+    assert!(ascii.is_ascii());
+});
