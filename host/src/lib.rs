@@ -1,1 +1,27 @@
-//! placeholder
+//! heart-host: runs a Spin-manifest app of WASI HTTP components on Wasmtime — our `spin up`.
+//!
+//! - [`manifest`]: `spin.toml` parsing and checks.
+//! - [`variables`]: application/component variables and their live snapshot.
+//! - [`routes`]: Spin route patterns.
+//! - [`engine`]: engine configuration (pooling, epochs) and the epoch ticker.
+//! - [`compile_cache`]: precompiled component cache.
+//! - [`state`], [`config_store`]: per-store host data and `wasi:config/store`.
+//! - [`handler`]: instances, limits and reuse behind `ProxyHandler`.
+//! - [`app`]: a loaded app (routes → components).
+//! - [`server`]: the HTTP server with health routes and graceful shutdown.
+#![deny(missing_docs)]
+
+pub mod app;
+pub mod compile_cache;
+pub mod config_store;
+pub mod engine;
+pub mod handler;
+pub mod manifest;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod variables;
+
+pub use app::{App, AppError, AppOptions};
+pub use handler::InstancePolicy;
+pub use server::{ServerOptions, serve};

@@ -26,6 +26,10 @@ pub enum Field {
     AlertThreshold,
     /// Time in seconds at which a frame is computed (per request only).
     Time,
+    /// Number of ECG samples in a window (per request only).
+    Samples,
+    /// Length of an ECG window in seconds (per request only).
+    Window,
 }
 
 impl Field {
@@ -47,6 +51,8 @@ impl Field {
             Self::Size => "size",
             Self::AlertThreshold => "alert threshold",
             Self::Time => "time",
+            Self::Samples => "samples",
+            Self::Window => "window",
         }
     }
 
@@ -59,6 +65,8 @@ impl Field {
             Self::Size => "size",
             Self::AlertThreshold => "alert_threshold",
             Self::Time => "t",
+            Self::Samples => "samples",
+            Self::Window => "window",
         }
     }
 
@@ -71,6 +79,8 @@ impl Field {
             Self::Size => "size",
             Self::AlertThreshold => "alert-threshold",
             Self::Time => "t",
+            Self::Samples => "samples",
+            Self::Window => "window",
         }
     }
 
@@ -83,6 +93,8 @@ impl Field {
             Self::Size => "size",
             Self::AlertThreshold => "alert_threshold",
             Self::Time => "t",
+            Self::Samples => "samples",
+            Self::Window => "window",
         }
     }
 
@@ -166,7 +178,7 @@ pub(crate) fn shown(raw: &str) -> String {
 }
 
 /// Parses a whole number within `min..=max`, telling "not a number" from "out of range".
-fn parse_whole(field: Field, raw: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
+pub(crate) fn parse_whole(field: Field, raw: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
     let text = raw.trim();
     let range = format!("{min}..={max}");
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
@@ -183,6 +195,35 @@ fn parse_whole(field: Field, raw: &str, min: i64, max: i64) -> Result<i64, Confi
         _ => Err(ConfigError::OutOfRange {
             field,
             value: shown(raw),
+            range,
+        }),
+    }
+}
+
+/// Parses a finite decimal number within `min..=max` (plain notation or exponent).
+pub(crate) fn parse_decimal(
+    field: Field,
+    raw: &str,
+    min: f64,
+    max: f64,
+) -> Result<f64, ConfigError> {
+    let text = raw.trim();
+    let range = format!("{min}..={max}");
+    let looks_numeric = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    match looks_numeric.then(|| text.parse::<f64>().ok()).flatten() {
+        Some(v) if (min..=max).contains(&v) => Ok(v),
+        Some(_) => Err(ConfigError::OutOfRange {
+            field,
+            value: shown(raw),
+            range,
+        }),
+        None => Err(ConfigError::NotANumber {
+            field,
+            value: shown(raw),
+            expected: "a number",
             range,
         }),
     }
@@ -271,7 +312,6 @@ pub struct Seconds(f64);
 impl Seconds {
     /// Largest accepted time, in seconds.
     pub const MAX: f64 = 1_000_000.0;
-    const RANGE: &'static str = "0..=1000000";
 
     /// Accepts finite `value` within `0..=MAX`.
     pub fn new(value: f64) -> Result<Self, ConfigError> {
@@ -281,32 +321,14 @@ impl Seconds {
             Err(ConfigError::OutOfRange {
                 field: Field::Time,
                 value: value.to_string(),
-                range: Self::RANGE.to_owned(),
+                range: format!("0..={}", Self::MAX),
             })
         }
     }
 
     /// Parses a decimal number of seconds such as `1.25`.
     pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        let text = raw.trim();
-        let looks_numeric = !text.is_empty()
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
-        let parsed = looks_numeric.then(|| text.parse::<f64>().ok()).flatten();
-        match parsed {
-            Some(v) => Self::new(v).map_err(|_| ConfigError::OutOfRange {
-                field: Field::Time,
-                value: shown(raw),
-                range: Self::RANGE.to_owned(),
-            }),
-            None => Err(ConfigError::NotANumber {
-                field: Field::Time,
-                value: shown(raw),
-                expected: "a number of seconds",
-                range: Self::RANGE.to_owned(),
-            }),
-        }
+        parse_decimal(Field::Time, raw, 0.0, Self::MAX).map(Self)
     }
 
     /// The plain number of seconds.
@@ -339,7 +361,7 @@ impl HeartConfig {
             Field::Color => self.color = Color::parse(raw)?,
             Field::Size => self.size = Size::parse(raw)?,
             Field::AlertThreshold => self.alert_threshold = AlertThreshold::parse(raw)?,
-            Field::Time => {
+            Field::Time | Field::Samples | Field::Window => {
                 return Err(ConfigError::UnknownKey {
                     key: field.variable().to_owned(),
                 });
@@ -380,7 +402,7 @@ impl HeartConfig {
             Field::Color => Some(self.color.to_string()),
             Field::Size => Some(self.size.to_string()),
             Field::AlertThreshold => Some(self.alert_threshold.to_string()),
-            Field::Time => None,
+            Field::Time | Field::Samples | Field::Window => None,
         }
     }
 }
@@ -439,7 +461,7 @@ mod tests {
         assert_eq!(Seconds::parse("1.25").map(Seconds::get), Ok(1.25));
         assert_eq!(
             Seconds::parse("inf").expect_err("inf").to_string(),
-            "time `inf` is not a number of seconds; expected 0..=1000000"
+            "time `inf` is not a number; expected 0..=1000000"
         );
     }
 

@@ -10,8 +10,10 @@
 //! - [`config`], [`color`]: validated configuration values and their parsers.
 //! - [`frame`]: one computed heart frame ([`HeartFrame`]), the input of every renderer.
 //! - [`render`]: SVG, JSON, text and PNG renderers.
+//! - [`api`]: the HTTP-agnostic API (plain request → plain response) every adapter serves.
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod color;
 pub mod config;
 pub mod ecg;

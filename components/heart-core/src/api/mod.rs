@@ -1,0 +1,17 @@
+//! The HTTP-agnostic API: a plain request (method, path, query, `Accept`) in, a plain response
+//! (status, headers, body) out. Every adapter (Spin component, WASI 0.3 component, native
+//! benchmark baseline) only converts its world's types to and from these.
+
+mod asset;
+mod message;
+mod negotiate;
+mod query;
+mod routes;
+mod variables;
+
+pub use asset::Asset;
+pub use message::{ApiRequest, ApiResponse};
+pub use negotiate::{NotAcceptable, negotiate};
+pub use query::{Query, QueryError};
+pub use routes::handle;
+pub use variables::config_from_variables;

@@ -1,0 +1,48 @@
+//! heart-display as a WASI 0.3 HTTP component (`wasi:http/handler@0.3.0`, spin-sdk 7): the same
+//! thin adapter as the WASI 0.2 build, for hosts already on WASI 0.3 (wasmtime 48, heart-host).
+//! Spin 4.0.2 rejects WASI 0.3.0 components, so the 0.2 build stays the default artifact.
+#![deny(missing_docs)]
+// The SDK's export macro generates the canonical-ABI glue, which is unsafe code.
+#![allow(unsafe_code)]
+
+use heart_core::api::{self, ApiRequest, ApiResponse};
+use spin_sdk::experimental::wasi::config::store;
+use spin_sdk::http::{FullBody, IntoResponse, Request};
+
+/// Reads one variable from `wasi:config/store@0.2.0-draft-2024-09-27`.
+fn variable(name: &str) -> Result<Option<String>, String> {
+    store::get(name).map_err(|e| match e {
+        store::Error::Upstream(m) | store::Error::Io(m) => m,
+    })
+}
+
+/// Converts the plain response into an `http` response.
+fn into_response(plain: ApiResponse) -> impl IntoResponse {
+    let mut builder = spin_sdk::http::Response::builder().status(plain.status);
+    for (name, value) in plain.headers {
+        builder = builder.header(name, value);
+    }
+    builder
+        .body(FullBody::new(bytes::Bytes::from(plain.body)))
+        .expect("status codes and header names come from heart-core and are valid")
+}
+
+/// Handles one request.
+#[spin_sdk::http_service]
+async fn handle(request: Request) -> impl IntoResponse {
+    let config = match api::config_from_variables(variable) {
+        Ok(config) => config,
+        Err(response) => return into_response(response),
+    };
+    let uri = request.uri();
+    let plain = ApiRequest {
+        method: request.method().as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or_default(),
+        accept: request
+            .headers()
+            .get("accept")
+            .and_then(|v| v.to_str().ok()),
+    };
+    into_response(api::handle(&plain, &config, heart_assets::ASSETS))
+}

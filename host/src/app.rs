@@ -1,0 +1,322 @@
+//! A loaded application: `spin.toml` → routes → pre-instantiated components, each behind a
+//! `ProxyHandler`, with variables resolved and held live.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre};
+
+use crate::compile_cache::{self, CacheOutcome};
+use crate::config_store;
+use crate::engine::{self, EngineOptions, EpochTicker, HostEngine};
+use crate::handler::{ComponentHandler, InstancePolicy, WasiHttpVersion};
+use crate::manifest::{Manifest, ManifestError, RouteDecl, SourceDecl};
+use crate::routes::RoutePattern;
+use crate::state::HostState;
+use crate::variables::{self, LiveVariables, VariableError};
+
+/// Why an app could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The manifest is unreadable or invalid.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// Variables could not be resolved for a component.
+    #[error("component `{component}`: {source}")]
+    Variables {
+        /// The component id.
+        component: String,
+        /// The problem.
+        source: VariableError,
+    },
+    /// A component's Wasm file could not be read.
+    #[error(
+        "component `{component}`: reading {path}: {source} (build it first: `cargo xtask build`)"
+    )]
+    ReadWasm {
+        /// The component id.
+        component: String,
+        /// The Wasm path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Wasmtime rejected the component (compile, link or export check).
+    #[error("component `{component}` ({path}): {message}")]
+    Wasm {
+        /// The component id.
+        component: String,
+        /// The Wasm path.
+        path: PathBuf,
+        /// Wasmtime's message with its causes.
+        message: String,
+    },
+    /// A build command failed.
+    #[error("component `{component}`: build command `{command}` {outcome}")]
+    Build {
+        /// The component id.
+        component: String,
+        /// The command.
+        command: String,
+        /// What happened.
+        outcome: String,
+    },
+    /// The engine could not be created.
+    #[error("creating the Wasmtime engine: {0}")]
+    Engine(String),
+}
+
+/// How to load an app.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// Path of `spin.toml`.
+    pub manifest: PathBuf,
+    /// Where precompiled components are kept (`None` disables the cache).
+    pub cache_dir: Option<PathBuf>,
+    /// Engine sizing.
+    pub engine: EngineOptions,
+    /// Per-instance limits and reuse.
+    pub policy: InstancePolicy,
+}
+
+/// One component, ready to serve.
+pub struct LoadedComponent {
+    /// The component id from the manifest.
+    pub id: String,
+    /// The Wasm file.
+    pub path: PathBuf,
+    /// Requests go through this.
+    pub handler: ProxyHandler<ComponentHandler>,
+    /// Whether it came from the compile cache.
+    pub cache: CacheOutcome,
+    /// Time to compile or load it.
+    pub load_time: Duration,
+}
+
+impl std::fmt::Debug for LoadedComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedComponent")
+            .field("id", &self.id)
+            .field("path", &self.path)
+            .field("cache", &self.cache)
+            .field("load_time", &self.load_time)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoadedComponent {
+    /// The WASI HTTP version it exports.
+    pub fn version(&self) -> WasiHttpVersion {
+        self.handler.state().version()
+    }
+}
+
+/// A loaded application.
+#[derive(Debug)]
+pub struct App {
+    /// `[application] name`.
+    pub name: String,
+    routes: Vec<(RoutePattern, usize)>,
+    components: Vec<LoadedComponent>,
+    engine: HostEngine,
+    _ticker: EpochTicker,
+}
+
+impl App {
+    /// Loads `options.manifest` with variables overridden from the process environment.
+    pub fn load(options: &AppOptions) -> Result<Self, AppError> {
+        Self::load_with_env(options, |k| std::env::var(k).ok())
+    }
+
+    /// Loads the app, looking `SPIN_VARIABLE_*` overrides up with `env`.
+    pub fn load_with_env<F>(options: &AppOptions, env: F) -> Result<Self, AppError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let manifest = Manifest::load(&options.manifest)?;
+        let base = manifest_dir(&options.manifest);
+        let engine =
+            engine::build(options.engine).map_err(|e| AppError::Engine(format!("{e:#}")))?;
+        let mut linker = Linker::<HostState>::new(&engine.engine);
+        add_interfaces(&mut linker).map_err(|e| AppError::Engine(format!("{e:#}")))?;
+        let app_values = variables::resolve_app(&manifest.variables, env).map_err(|source| {
+            AppError::Variables {
+                component: "(application)".into(),
+                source,
+            }
+        })?;
+
+        let mut components = Vec::new();
+        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut routes = Vec::new();
+        for trigger in &manifest.trigger.http {
+            let RouteDecl::Path(route) = &trigger.route else {
+                continue;
+            };
+            let id = trigger.component.as_str();
+            let slot = match index.get(id) {
+                Some(&i) => i,
+                None => {
+                    let decl = &manifest.component[id];
+                    let SourceDecl::Path(source) = &decl.source else {
+                        unreachable!("Manifest::check refuses remote sources");
+                    };
+                    let values = variables::expand_component(
+                        &decl.variables,
+                        &app_values,
+                        &manifest.variables,
+                    )
+                    .map_err(|source| AppError::Variables {
+                        component: id.to_owned(),
+                        source,
+                    })?;
+                    let component = load_component(
+                        id,
+                        &base.join(source),
+                        &engine,
+                        &linker,
+                        options,
+                        Arc::new(LiveVariables::new(values)),
+                        decl.environment.clone(),
+                    )?;
+                    components.push(component);
+                    index.insert(id, components.len() - 1);
+                    components.len() - 1
+                }
+            };
+            routes.push((RoutePattern::parse(route), slot));
+        }
+        let ticker = EpochTicker::start(engine.engine.clone());
+        Ok(Self {
+            name: manifest.application.name,
+            routes,
+            components,
+            engine,
+            _ticker: ticker,
+        })
+    }
+
+    /// The component serving `path`, by Spin's rules: exact routes beat wildcards, and longer
+    /// wildcard prefixes beat shorter ones.
+    pub fn route(&self, path: &str) -> Option<&LoadedComponent> {
+        self.routes
+            .iter()
+            .filter_map(|(pattern, slot)| pattern.specificity(path).map(|s| (s, *slot)))
+            .max_by_key(|(s, _)| *s)
+            .map(|(_, slot)| &self.components[slot])
+    }
+
+    /// Every loaded component.
+    pub fn components(&self) -> &[LoadedComponent] {
+        &self.components
+    }
+
+    /// Whether the engine uses the pooling allocator.
+    pub fn pooling(&self) -> bool {
+        self.engine.pooling
+    }
+}
+
+/// The directory component paths are relative to.
+fn manifest_dir(manifest: &Path) -> PathBuf {
+    match manifest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// WASI 0.2 (full CLI world, HTTP) and 0.3 (CLI, HTTP) plus `wasi:config/store`.
+fn add_interfaces(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
+    wasmtime_wasi::p3::add_to_linker(linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(linker)?;
+    config_store::add_to_linker(linker)
+}
+
+fn load_component(
+    id: &str,
+    path: &Path,
+    engine: &HostEngine,
+    linker: &Linker<HostState>,
+    options: &AppOptions,
+    variables: Arc<LiveVariables>,
+    environment: BTreeMap<String, String>,
+) -> Result<LoadedComponent, AppError> {
+    let wasm_error = |e: wasmtime::Error| AppError::Wasm {
+        component: id.to_owned(),
+        path: path.to_owned(),
+        message: format!("{e:#}"),
+    };
+    let wasm = std::fs::read(path).map_err(|source| AppError::ReadWasm {
+        component: id.to_owned(),
+        path: path.to_owned(),
+        source,
+    })?;
+    let started = Instant::now();
+    let (component, cache) =
+        compile_cache::load(&engine.engine, &wasm, options.cache_dir.as_deref())
+            .map_err(wasm_error)?;
+    let load_time = started.elapsed();
+    let instance_pre = linker.instantiate_pre(&component).map_err(wasm_error)?;
+    let pre = match wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre.clone()) {
+        Ok(pre) => ProxyPre::P3(pre),
+        Err(_) => ProxyPre::P2(
+            wasmtime_wasi_http::p2::bindings::ProxyPre::new(instance_pre).map_err(|e| {
+                wasm_error(e.context(
+                    "the component exports neither wasi:http/incoming-handler@0.2 nor wasi:http/handler@0.3",
+                ))
+            })?,
+        ),
+    };
+    tracing::info!(component = id, path = %path.display(), ?cache, ?load_time, "component ready");
+    let handler = ComponentHandler::new(
+        engine.engine.clone(),
+        pre,
+        variables,
+        environment,
+        options.policy,
+    );
+    Ok(LoadedComponent {
+        id: id.to_owned(),
+        path: path.to_owned(),
+        handler: ProxyHandler::new(handler),
+        cache,
+        load_time,
+    })
+}
+
+/// Runs each component's `[component.<id>.build] command` (through `sh -c`, in its workdir).
+pub fn build(manifest_path: &Path) -> Result<(), AppError> {
+    let manifest = Manifest::load(manifest_path)?;
+    let base = manifest_dir(manifest_path);
+    for (id, decl) in &manifest.component {
+        let Some(build) = &decl.build else { continue };
+        let dir = build
+            .workdir
+            .as_ref()
+            .map_or_else(|| base.clone(), |w| base.join(w));
+        tracing::info!(component = %id, command = %build.command, dir = %dir.display(), "building");
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&build.command)
+            .current_dir(&dir)
+            .status()
+            .map_err(|e| AppError::Build {
+                component: id.clone(),
+                command: build.command.clone(),
+                outcome: format!("could not start: {e}"),
+            })?;
+        if !status.success() {
+            return Err(AppError::Build {
+                component: id.clone(),
+                command: build.command.clone(),
+                outcome: format!("failed with {status}"),
+            });
+        }
+    }
+    Ok(())
+}

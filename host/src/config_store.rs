@@ -1,0 +1,56 @@
+//! `wasi:config/store` for guests, in both versions in use: `0.2.0-draft-2024-09-27` (what Spin
+//! 4 implements and the spin-sdk crates import; bound here with a small `bindgen!`) and
+//! `0.2.0-rc.1` (what `wasmtime-wasi-config` 48 implements). Both read the same per-store
+//! snapshot of the component's variables.
+
+use std::collections::BTreeMap;
+
+use wasmtime::component::{HasData, Linker};
+
+use crate::state::HostState;
+
+mod draft {
+    wasmtime::component::bindgen!({
+        path: "wit/config-draft",
+        world: "wasi:config/imports",
+        imports: { default: trappable },
+    });
+}
+
+use draft::wasi::config::store as draft_store;
+
+/// The draft interface's view: the variables of one store.
+#[derive(Debug)]
+pub struct DraftConfig<'a> {
+    vars: &'a BTreeMap<String, String>,
+}
+
+impl draft_store::Host for DraftConfig<'_> {
+    fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, draft_store::Error>> {
+        Ok(Ok(self.vars.get(&key).cloned()))
+    }
+
+    fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, draft_store::Error>> {
+        Ok(Ok(self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()))
+    }
+}
+
+struct HasDraftConfig;
+
+impl HasData for HasDraftConfig {
+    type Data<'a> = DraftConfig<'a>;
+}
+
+/// Adds both versions of `wasi:config/store` to `linker`.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    draft_store::add_to_linker::<HostState, HasDraftConfig>(linker, |state| DraftConfig {
+        vars: state.variables(),
+    })?;
+    wasmtime_wasi_config::add_to_linker(linker, |state| {
+        wasmtime_wasi_config::WasiConfig::new(state.rc1_variables())
+    })
+}

@@ -1,0 +1,194 @@
+//! `heart-host`: the command line over the heart-host library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use heart_core::HeartConfig;
+use heart_host::engine::EngineOptions;
+use heart_host::{App, AppOptions, InstancePolicy, ServerOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "Runs heart-display (a Spin-manifest app of Wasm components) on Wasmtime"
+)]
+struct Cli {
+    /// Log format.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "HEART_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the app described by a spin.toml (like `spin up`).
+    Up(UpArgs),
+}
+
+#[derive(Debug, Args)]
+struct UpArgs {
+    /// The Spin manifest.
+    #[arg(long = "from", short = 'f', default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:3000", env = "HEART_LISTEN")]
+    listen: SocketAddr,
+    /// Run each component's build command first.
+    #[arg(long)]
+    build: bool,
+    /// Directory for precompiled components.
+    #[arg(long, env = "HEART_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile every start instead of using the cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Instances the pool holds (and the most requests served at once).
+    #[arg(long, default_value_t = 256, env = "HEART_MAX_INSTANCES")]
+    max_instances: u32,
+    /// Use on-demand instance allocation instead of the pooling allocator.
+    #[arg(long)]
+    no_pooling: bool,
+    /// Largest guest linear memory, in MiB.
+    #[arg(long, default_value_t = 64, env = "HEART_MEMORY_LIMIT_MB")]
+    memory_limit_mb: usize,
+    /// Longest a request may run in the guest, in milliseconds.
+    #[arg(long, default_value_t = 10_000, env = "HEART_REQUEST_TIMEOUT_MS")]
+    request_timeout_ms: u64,
+    /// Requests one instance serves before it is dropped (1 = fresh instance per request).
+    #[arg(long, default_value_t = 1, env = "HEART_INSTANCE_REUSE")]
+    instance_reuse: usize,
+    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
+    #[arg(long, default_value_t = 10)]
+    shutdown_grace_secs: u64,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match cli.command {
+        Command::Up(args) => up(args),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn up(args: UpArgs) -> Result<()> {
+    if args.build {
+        heart_host::app::build(&args.manifest).context("building the app")?;
+    }
+    let max_instances = args.max_instances.max(1);
+    let options = AppOptions {
+        manifest: args.manifest.clone(),
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            args.cache_dir
+                .clone()
+                .or_else(heart_host::compile_cache::default_dir)
+        },
+        engine: EngineOptions {
+            pooling: !args.no_pooling,
+            max_instances,
+            max_memory_bytes: args.memory_limit_mb << 20,
+        },
+        policy: InstancePolicy {
+            memory_limit: args.memory_limit_mb << 20,
+            request_timeout: Duration::from_millis(args.request_timeout_ms),
+            max_reuse: args.instance_reuse,
+            ..InstancePolicy::default()
+        },
+    };
+    let app =
+        App::load(&options).with_context(|| format!("loading {}", args.manifest.display()))?;
+    check_heart_variables(&app)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let address = listener
+            .local_addr()
+            .context("reading the listen address")?;
+        // Tests and scripts read this line to find the port.
+        println!("heart-host listening on http://{address}/");
+        for component in app.components() {
+            eprintln!(
+                "  {} ({:?}, {:?} in {:?}) from {}",
+                component.id,
+                component.version(),
+                component.cache,
+                component.load_time,
+                component.path.display()
+            );
+        }
+        let server = ServerOptions {
+            max_concurrent_requests: max_instances as usize,
+            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+            ..ServerOptions::default()
+        };
+        heart_host::serve(listener, Arc::new(app), server, shutdown_signal())
+            .await
+            .context("serving")
+    })
+}
+
+/// Validates the heart-display settings among the components' variables, so a bad value stops
+/// the start with a clear message instead of failing every request.
+fn check_heart_variables(app: &App) -> Result<()> {
+    for component in app.components() {
+        let snapshot = component.handler.state().variables().snapshot();
+        let pairs = snapshot
+            .iter()
+            .filter(|(k, _)| heart_core::config::Field::from_key(k).is_some())
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        if let Err(errors) = HeartConfig::default().with_values(pairs) {
+            let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            bail!(
+                "component `{}` has invalid variables (from spin.toml or SPIN_VARIABLE_*): {}",
+                component.id,
+                messages.join("; ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler succeeds at start-up");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}

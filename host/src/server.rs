@@ -1,0 +1,184 @@
+//! The HTTP server: hyper accept loop, host routes (health), routing to components, bounded
+//! concurrency, and graceful shutdown that lets in-flight requests finish.
+//! Pattern follows `wasmtime serve` (wasmtime-cli 48 `src/commands/serve.rs`).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use wasmtime_wasi_http::WasiBody;
+use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
+
+use crate::app::App;
+
+/// Server limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// Requests handled by guests at once; more wait for a slot. Keep it no larger than the
+    /// instance pool.
+    pub max_concurrent_requests: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+    /// Largest request body accepted (by `Content-Length`), in bytes.
+    pub max_request_body: u64,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            max_concurrent_requests: 128,
+            shutdown_grace: Duration::from_secs(10),
+            max_request_body: 64 * 1024,
+        }
+    }
+}
+
+struct Shared {
+    app: Arc<App>,
+    permits: Semaphore,
+    options: ServerOptions,
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting, waits up to the
+/// grace period for open connections, and returns.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let shared = Arc::new(Shared {
+        app,
+        permits: Semaphore::new(options.max_concurrent_requests.max(1)),
+        options,
+    });
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let service = service_fn(move |request| {
+            let shared = shared.clone();
+            async move { Ok::<_, Infallible>(dispatch(&shared, request).await) }
+        });
+        let connection = http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections; waiting for in-flight requests");
+    match tokio::time::timeout(shared.options.shutdown_grace, graceful.shutdown()).await {
+        Ok(()) => tracing::info!("all connections closed"),
+        Err(_) => {
+            tracing::warn!(grace = ?shared.options.shutdown_grace, "grace period over; closing")
+        }
+    }
+    Ok(())
+}
+
+/// A complete host-generated response.
+fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<WasiBody> {
+    let mut response = Response::new(
+        Full::new(body.into())
+            .map_err(|e: Infallible| match e {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        content_type
+            .parse()
+            .expect("static content types are valid header values"),
+    );
+    response
+}
+
+/// A JSON error body `{"error": message}`.
+fn error(status: StatusCode, message: &str) -> Response<WasiBody> {
+    let body = serde_json::json!({ "error": message }).to_string();
+    respond(status, "application/json", body)
+}
+
+async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiBody> {
+    match request.uri().path() {
+        "/healthz" => return respond(StatusCode::OK, "text/plain; charset=utf-8", "ok\n"),
+        "/readyz" => return respond(StatusCode::OK, "text/plain; charset=utf-8", "ready\n"),
+        "/.well-known/spin/health" => {
+            return respond(StatusCode::OK, "text/plain; charset=utf-8", "OK");
+        }
+        _ => {}
+    }
+    let Some(component) = shared.app.route(request.uri().path()) else {
+        return error(StatusCode::NOT_FOUND, "no component serves this path");
+    };
+    let declared_length = request
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > shared.options.max_request_body) {
+        let message = format!(
+            "request body of {} bytes is over the {}-byte limit",
+            declared_length.unwrap_or_default(),
+            shared.options.max_request_body
+        );
+        return error(StatusCode::PAYLOAD_TOO_LARGE, &message);
+    }
+    let Ok(_permit) = shared.permits.acquire().await else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down");
+    };
+    tracing::debug!(method = %request.method(), uri = %request.uri(), component = %component.id, "request");
+    let request = request.map(|body| body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
+    match component.handler.handle((), request).await {
+        Ok(response) => response,
+        Err(e) if e.is::<ExpirationError>() => {
+            tracing::warn!(component = %component.id, "guest timed out");
+            error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "the component did not answer within its time limit",
+            )
+        }
+        Err(e) if e.is::<InstantiationError<()>>() => {
+            tracing::warn!(component = %component.id, error = %format!("{e:#}"), "instantiation failed");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the component could not be instantiated",
+            )
+        }
+        Err(e) => {
+            tracing::warn!(component = %component.id, error = %format!("{e:#}"), "guest failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the component failed while handling the request",
+            )
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The data each guest store carries: WASI and WASI-HTTP contexts, resource table, memory
+//! limits, the component's variables, and hooks that refuse every outbound request.
+
+use std::collections::BTreeMap;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+use crate::variables::Snapshot;
+
+/// Refuses every outbound HTTP request: heart-display components have
+/// `allowed_outbound_hosts = []`, and the host enforces it rather than trusting the manifest.
+#[derive(Debug, Default)]
+pub struct DenyOutbound;
+
+impl WasiHttpHooks for DenyOutbound {
+    fn send_request(
+        &mut self,
+        request: http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        http::Response<wasmtime_wasi_http::WasiBody>,
+                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                    ),
+                    wasmtime_wasi_http::Error,
+                >,
+            > + Send,
+    > {
+        tracing::debug!(uri = %request.uri(), "refused outbound request from guest");
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
+}
+
+/// Per-store host data.
+pub struct HostState {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    hooks: DenyOutbound,
+    limits: StoreLimits,
+    variables: Snapshot,
+    rc1_variables: wasmtime_wasi_config::WasiConfigVariables,
+}
+
+impl std::fmt::Debug for HostState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostState")
+            .field("variables", &self.variables.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HostState {
+    /// State for a new store: `environment` as WASI env, no arguments, no preopened
+    /// directories, no network, guest stdout/stderr passed through; linear memories capped at
+    /// `memory_limit` bytes.
+    pub fn new(
+        variables: Snapshot,
+        environment: &BTreeMap<String, String>,
+        memory_limit: usize,
+    ) -> Self {
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.inherit_stdout().inherit_stderr();
+        for (k, v) in environment {
+            wasi.env(k, v);
+        }
+        let rc1_variables = variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Self {
+            table: ResourceTable::new(),
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            hooks: DenyOutbound,
+            limits: StoreLimitsBuilder::new()
+                .memory_size(memory_limit)
+                .instances(64)
+                .trap_on_grow_failure(true)
+                .build(),
+            variables,
+            rc1_variables,
+        }
+    }
+
+    /// The memory limiter for [`wasmtime::Store::limiter`].
+    pub fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+
+    /// Replaces the variables (when a reused instance takes a new request after a reload).
+    pub fn set_variables(&mut self, variables: Snapshot) {
+        if !std::sync::Arc::ptr_eq(&variables, &self.variables) {
+            self.rc1_variables = variables
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            self.variables = variables;
+        }
+    }
+
+    /// The component's variables.
+    pub fn variables(&self) -> &BTreeMap<String, String> {
+        &self.variables
+    }
+
+    /// The same variables in the form `wasmtime-wasi-config` reads.
+    pub fn rc1_variables(&self) -> &wasmtime_wasi_config::WasiConfigVariables {
+        &self.rc1_variables
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Application and component variables, resolved as Spin does: `[variables]` defaults, overridden
+//! by `SPIN_VARIABLE_<NAME>` environment variables, then expanded into each component's
+//! `{{ name }}` templates. The result is held in a [`LiveVariables`] snapshot that requests read,
+//! so a later reload changes what new requests see without a restart.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use crate::manifest::VariableDecl;
+
+/// Why variables could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VariableError {
+    /// A required variable has no value.
+    #[error("application variable `{name}` is required but not set (set SPIN_VARIABLE_{env})")]
+    Required {
+        /// The variable.
+        name: String,
+        /// Its environment-variable suffix.
+        env: String,
+    },
+    /// A component template names an undeclared application variable.
+    #[error(
+        "component variable `{variable}` refers to `{{{{ {name} }}}}`, which is not declared under [variables]"
+    )]
+    Undeclared {
+        /// The component variable.
+        variable: String,
+        /// The missing application variable.
+        name: String,
+    },
+    /// A template with an unclosed `{{`.
+    #[error("component variable `{variable}` has an unclosed `{{{{` in `{template}`")]
+    Unclosed {
+        /// The component variable.
+        variable: String,
+        /// The template.
+        template: String,
+    },
+}
+
+/// The environment-variable name that overrides application variable `name`.
+pub fn env_name(name: &str) -> String {
+    format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase())
+}
+
+/// Resolves application variables: defaults, overridden by `lookup(SPIN_VARIABLE_<NAME>)`.
+pub fn resolve_app<F>(
+    declared: &BTreeMap<String, VariableDecl>,
+    lookup: F,
+) -> Result<BTreeMap<String, String>, VariableError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let mut values = BTreeMap::new();
+    for (name, decl) in declared {
+        let value = lookup(&env_name(name)).or_else(|| decl.default.clone());
+        match value {
+            Some(v) => {
+                values.insert(name.clone(), v);
+            }
+            None if decl.required => {
+                return Err(VariableError::Required {
+                    name: name.clone(),
+                    env: name.to_ascii_uppercase(),
+                });
+            }
+            None => {}
+        }
+    }
+    Ok(values)
+}
+
+/// Expands `{{ name }}` templates in a component's variables with application values.
+pub fn expand_component(
+    templates: &BTreeMap<String, String>,
+    app: &BTreeMap<String, String>,
+    declared: &BTreeMap<String, VariableDecl>,
+) -> Result<BTreeMap<String, String>, VariableError> {
+    let mut out = BTreeMap::new();
+    for (variable, template) in templates {
+        let mut rest = template.as_str();
+        let mut value = String::new();
+        while let Some(start) = rest.find("{{") {
+            value.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find("}}").ok_or_else(|| VariableError::Unclosed {
+                variable: variable.clone(),
+                template: template.clone(),
+            })?;
+            let name = after[..end].trim();
+            if !declared.contains_key(name) {
+                return Err(VariableError::Undeclared {
+                    variable: variable.clone(),
+                    name: name.to_owned(),
+                });
+            }
+            value.push_str(app.get(name).map(String::as_str).unwrap_or_default());
+            rest = &after[end + 2..];
+        }
+        value.push_str(rest);
+        out.insert(variable.clone(), value);
+    }
+    Ok(out)
+}
+
+/// One component's variables as of one moment: cheap to clone, never changes.
+pub type Snapshot = Arc<BTreeMap<String, String>>;
+
+/// A component's current variables, swapped whole on reload.
+#[derive(Debug, Default)]
+pub struct LiveVariables {
+    current: RwLock<Snapshot>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl LiveVariables {
+    /// Starts with `values` as generation 1.
+    pub fn new(values: BTreeMap<String, String>) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(values)),
+            generation: 1.into(),
+        }
+    }
+
+    /// The current values.
+    pub fn snapshot(&self) -> Snapshot {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the values; new requests see them at once.
+    pub fn replace(&self, values: BTreeMap<String, String>) -> u64 {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(values);
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1
+    }
+
+    /// How many times the values were set (1 at start).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn declared() -> BTreeMap<String, VariableDecl> {
+        BTreeMap::from([
+            (
+                "love_level".to_owned(),
+                VariableDecl {
+                    default: Some("7".into()),
+                    ..Default::default()
+                },
+            ),
+            ("token".to_owned(), VariableDecl::default()),
+        ])
+    }
+
+    #[test]
+    fn env_overrides_defaults() {
+        let app = resolve_app(&declared(), |k| {
+            (k == "SPIN_VARIABLE_LOVE_LEVEL").then(|| "9".into())
+        })
+        .expect("resolves");
+        assert_eq!(app["love_level"], "9");
+        assert!(
+            !app.contains_key("token"),
+            "unset optional variable stays unset"
+        );
+    }
+
+    #[test]
+    fn required_variables_must_be_set() {
+        let mut d = declared();
+        d.insert(
+            "secret".into(),
+            VariableDecl {
+                required: true,
+                ..Default::default()
+            },
+        );
+        let err = resolve_app(&d, |_| None).expect_err("secret is required");
+        assert_eq!(
+            err.to_string(),
+            "application variable `secret` is required but not set (set SPIN_VARIABLE_SECRET)"
+        );
+    }
+
+    #[test]
+    fn templates_expand_with_surrounding_text() {
+        let app = BTreeMap::from([("love_level".to_owned(), "7".to_owned())]);
+        let t = BTreeMap::from([("msg".to_owned(), "love={{love_level}}/10".to_owned())]);
+        let out = expand_component(&t, &app, &declared()).expect("expands");
+        assert_eq!(out["msg"], "love=7/10");
+    }
+
+    #[test]
+    fn templates_naming_undeclared_variables_are_refused() {
+        let t = BTreeMap::from([("x".to_owned(), "{{ mood }}".to_owned())]);
+        let err = expand_component(&t, &BTreeMap::new(), &declared()).expect_err("undeclared");
+        assert_eq!(
+            err.to_string(),
+            "component variable `x` refers to `{{ mood }}`, which is not declared under [variables]"
+        );
+        let t = BTreeMap::from([("x".to_owned(), "{{ love_level".to_owned())]);
+        assert!(matches!(
+            expand_component(&t, &BTreeMap::new(), &declared()),
+            Err(VariableError::Unclosed { .. })
+        ));
+    }
+
+    #[test]
+    fn live_variables_swap_whole_and_count_generations() {
+        let live = LiveVariables::new(BTreeMap::from([("a".into(), "1".into())]));
+        let before = live.snapshot();
+        assert_eq!(live.replace(BTreeMap::from([("a".into(), "2".into())])), 2);
+        assert_eq!(before["a"], "1", "old snapshots are unchanged");
+        assert_eq!(live.snapshot()["a"], "2");
+        assert_eq!(live.generation(), 2);
+    }
+}

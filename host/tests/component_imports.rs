@@ -1,0 +1,78 @@
+//! The built components must stay portable: only standard WASI interfaces plus
+//! `wasi:config/store`, never a `spin:*` or `fermyon:*` import, and the right HTTP export.
+
+mod support;
+
+use support::{BUILDS, component};
+
+/// The import and export names of the outermost component (what a host must provide and
+/// may call); nested components and modules are the component's own business.
+fn names(wasm: &[u8]) -> (Vec<String>, Vec<String>) {
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload.expect("component parses") {
+            wasmparser::Payload::Version { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth -= 1,
+            wasmparser::Payload::ComponentImportSection(reader) if depth == 1 => {
+                for import in reader {
+                    imports.push(import.expect("import parses").name.0.to_owned());
+                }
+            }
+            wasmparser::Payload::ComponentExportSection(reader) if depth == 1 => {
+                for export in reader {
+                    exports.push(export.expect("export parses").name.0.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    (imports, exports)
+}
+
+#[test]
+fn components_import_only_standard_wasi_and_config() {
+    for (build, file) in BUILDS {
+        let wasm = std::fs::read(component(file)).expect("reading component");
+        let (imports, _) = names(&wasm);
+        assert!(!imports.is_empty(), "{build}: found no imports at all");
+        for import in &imports {
+            assert!(
+                !import.starts_with("spin:") && !import.starts_with("fermyon:"),
+                "{build} imports {import}: the component must stay portable"
+            );
+            assert!(
+                import.starts_with("wasi:"),
+                "{build}: unexpected import {import}"
+            );
+        }
+        assert!(
+            imports
+                .iter()
+                .any(|i| i.starts_with("wasi:config/store@0.2.0-draft-2024-09-27")),
+            "{build}"
+        );
+        assert!(
+            !imports
+                .iter()
+                .any(|i| i.starts_with("wasi:http/outgoing-handler")),
+            "{build}: no outbound HTTP"
+        );
+    }
+}
+
+#[test]
+fn components_export_their_wasi_http_handler() {
+    let expected = [
+        ("wasi-0.2", "wasi:http/incoming-handler@0.2"),
+        ("wasi-0.3", "wasi:http/handler@0.3"),
+    ];
+    for ((build, file), (_, export)) in BUILDS.into_iter().zip(expected) {
+        let wasm = std::fs::read(component(file)).expect("reading component");
+        let (_, exports) = names(&wasm);
+        assert!(
+            exports.iter().any(|e| e.starts_with(export)),
+            "{build}: exports {exports:?}"
+        );
+    }
+}

@@ -1,0 +1,357 @@
+//! The real host serving the real components (WASI 0.2 and 0.3 builds) over real HTTP.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{BUILDS, Host, Options};
+
+fn start(wasm: &str) -> Host {
+    Host::start(Options {
+        wasm,
+        ..Options::default()
+    })
+}
+
+#[test]
+fn every_route_and_format_answers_for_both_builds() {
+    for (build, wasm) in BUILDS {
+        let host = start(wasm);
+
+        let svg = host.get("/api/heart?format=svg&bpm=101&t=0.2", None);
+        assert_eq!(svg.status, 200, "{build}");
+        assert_eq!(svg.header("content-type"), Some("image/svg+xml"), "{build}");
+        let text = svg.text();
+        let doc = roxmltree::Document::parse(&text).expect("SVG parses as XML");
+        assert!(doc.descendants().any(|n| n.has_tag_name("path")), "{build}");
+        assert!(text.contains("101 bpm"), "{build}");
+
+        let json = host.get("/heart.json?love=3&t=1", None).json();
+        for key in [
+            "t",
+            "phase",
+            "pulse_factor",
+            "bpm",
+            "symbol",
+            "weight",
+            "love_level",
+            "points",
+        ] {
+            assert!(json.get(key).is_some(), "{build}: missing {key}");
+        }
+        assert_eq!(json["love_level"], 3, "{build}");
+        assert_eq!(
+            json["points"].as_array().map(Vec::len),
+            Some(128),
+            "{build}"
+        );
+
+        let png = host.get("/heart.png?size=64&bpm=50", None);
+        assert_eq!(png.header("content-type"), Some("image/png"), "{build}");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png.body))
+            .read_info()
+            .expect("PNG decodes");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("size known")];
+        let info = reader.next_frame(&mut pixels).expect("PNG frame decodes");
+        assert_eq!((info.width, info.height), (64, 64), "{build}");
+        let bpm = reader
+            .info()
+            .uncompressed_latin1_text
+            .iter()
+            .find(|c| c.keyword == "bpm")
+            .map(|c| c.text.clone());
+        assert_eq!(bpm.as_deref(), Some("50"), "{build}: tEXt metadata");
+        assert!(
+            pixels.chunks_exact(4).filter(|p| p[3] > 127).count() > 500,
+            "{build}: heart is filled"
+        );
+
+        let txt = host.get("/heart.txt", None);
+        assert_eq!(
+            txt.header("content-type"),
+            Some("text/plain; charset=utf-8"),
+            "{build}"
+        );
+        assert!(
+            txt.text().contains('\u{2665}'),
+            "{build}: the text heart is drawn"
+        );
+        assert!(
+            host.get("/heart.txt?ascii=1", None).text().is_ascii(),
+            "{build}"
+        );
+
+        let pulse = host
+            .get("/api/pulse?bpm=60&samples=50&window=1", None)
+            .json();
+        let samples = pulse["samples"].as_array().expect("samples");
+        assert_eq!(samples.len(), 50, "{build}");
+        assert!(
+            samples
+                .iter()
+                .all(|s| s["y"].as_f64().is_some_and(|y| (-1.0..=1.0).contains(&y)))
+        );
+
+        let symbol = host.get("/api/symbol?bpm=59", None).json();
+        assert_eq!(symbol["symbol"], "\u{2661}", "{build}");
+        assert_eq!(symbol["weight"], 0.8, "{build}");
+
+        let config = host.get("/api/config", None).json();
+        assert_eq!(config["love_level"], 7, "{build}: spin.toml default");
+        assert_eq!(config["bpm"], 72, "{build}");
+
+        let page = host.get("/", None);
+        assert_eq!(
+            page.header("content-type"),
+            Some("text/html; charset=utf-8"),
+            "{build}"
+        );
+        assert!(
+            page.text().contains("<title>heart-display</title>"),
+            "{build}"
+        );
+    }
+}
+
+#[test]
+fn accept_header_chooses_the_format() {
+    for (build, wasm) in BUILDS {
+        let host = start(wasm);
+        let cases = [
+            (None, "image/svg+xml"),
+            (Some("application/json"), "application/json"),
+            (Some("image/png"), "image/png"),
+            (Some("text/plain"), "text/plain; charset=utf-8"),
+            (
+                Some("text/html,application/xhtml+xml,*/*;q=0.8"),
+                "image/svg+xml",
+            ),
+            (
+                Some("image/svg+xml;q=0.1, application/json;q=0.9"),
+                "application/json",
+            ),
+        ];
+        for (accept, expected) in cases {
+            let reply = host.get("/api/heart", accept);
+            assert_eq!(reply.status, 200, "{build} {accept:?}");
+            assert_eq!(
+                reply.header("content-type"),
+                Some(expected),
+                "{build} {accept:?}"
+            );
+            assert_eq!(reply.header("vary"), Some("accept"), "{build}");
+        }
+        let refused = host.get("/api/heart", Some("text/html"));
+        assert_eq!(refused.status, 406, "{build}");
+        assert!(
+            refused.json()["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("text/html"))
+        );
+        let explicit = host.get("/api/heart?format=json", Some("image/png"));
+        assert_eq!(
+            explicit.header("content-type"),
+            Some("application/json"),
+            "format= wins over Accept"
+        );
+    }
+}
+
+#[test]
+fn bad_parameters_get_400_json_naming_the_field_and_range() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "/api/heart?love=11",
+            "love",
+            "love level `11` is out of range 1..=10",
+        ),
+        ("/api/heart?love=0", "love", "out of range 1..=10"),
+        (
+            "/api/heart?bpm=abc",
+            "bpm",
+            "bpm `abc` is not a whole number; expected 30..=220",
+        ),
+        ("/api/heart?bpm=221", "bpm", "30..=220"),
+        (
+            "/api/heart?size=8",
+            "size",
+            "size `8` is out of range 16..=1024",
+        ),
+        (
+            "/api/heart?color=rgb(1,2,3)",
+            "color",
+            "not a CSS hex colour",
+        ),
+        (
+            "/api/heart?t=-1",
+            "t",
+            "time `-1` is out of range 0..=1000000",
+        ),
+        ("/api/heart?t=NaN", "t", "time `NaN` is not a number"),
+        (
+            "/api/heart?format=gif",
+            "format",
+            "format `gif` is not one of: svg, json, png, txt",
+        ),
+        ("/api/heart?ascii=maybe", "ascii", "ascii `maybe`"),
+        (
+            "/api/heart?lvoe=9",
+            "lvoe",
+            "unknown query parameter `lvoe`",
+        ),
+        ("/api/heart?bpm=60&bpm=90", "bpm", "given more than once"),
+        (
+            "/heart.svg?format=png",
+            "format",
+            "unknown query parameter `format`",
+        ),
+        (
+            "/api/pulse?samples=0",
+            "samples",
+            "samples `0` is out of range 1..=2000",
+        ),
+        (
+            "/api/pulse?window=100",
+            "window",
+            "window `100` is out of range 0.1..=60",
+        ),
+        ("/api/symbol?bpm=1e3", "bpm", "not a whole number"),
+        ("/api/config?x=1", "x", "this route accepts: no parameters"),
+    ];
+    for (build, wasm) in BUILDS {
+        let host = start(wasm);
+        for (path, field, message) in cases {
+            let reply = host.get(path, None);
+            assert_eq!(reply.status, 400, "{build} {path}: {}", reply.text());
+            assert_eq!(
+                reply.header("content-type"),
+                Some("application/json"),
+                "{build} {path}"
+            );
+            let body = reply.json();
+            assert_eq!(body["field"], *field, "{build} {path}");
+            let error = body["error"].as_str().expect("error text");
+            assert!(error.contains(message), "{build} {path}: {error}");
+        }
+    }
+}
+
+#[test]
+fn unknown_routes_are_404_and_other_methods_405_with_allow() {
+    for (build, wasm) in BUILDS {
+        let host = start(wasm);
+        let missing = host.get("/no/such/page", None);
+        assert_eq!(missing.status, 404, "{build}");
+        assert!(
+            missing.json()["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("/no/such/page"))
+        );
+        for method in ["POST", "PUT", "DELETE", "PATCH"] {
+            let reply = host.request(method, "/api/heart", Some(b"x"));
+            assert_eq!(reply.status, 405, "{build} {method}");
+            assert_eq!(reply.header("allow"), Some("GET, HEAD"), "{build} {method}");
+        }
+        let head = host.request("HEAD", "/api/heart", None);
+        assert_eq!(head.status, 200, "{build}");
+        assert!(head.body.is_empty(), "{build}: HEAD has no body");
+    }
+}
+
+#[test]
+fn health_routes_are_answered_by_the_host() {
+    let host = start("heart_http.wasm");
+    for (path, body) in [
+        ("/healthz", "ok\n"),
+        ("/readyz", "ready\n"),
+        ("/.well-known/spin/health", "OK"),
+    ] {
+        let reply = host.get(path, None);
+        assert_eq!((reply.status, reply.text().as_str()), (200, body), "{path}");
+    }
+}
+
+#[test]
+fn spin_variables_from_the_environment_reach_the_component() {
+    for (build, wasm) in BUILDS {
+        let env = [
+            ("SPIN_VARIABLE_LOVE_LEVEL", "9"),
+            ("SPIN_VARIABLE_BPM", "130"),
+            ("SPIN_VARIABLE_COLOR", "#00ff00"),
+        ];
+        let host = Host::start(Options {
+            wasm,
+            env: &env,
+            ..Options::default()
+        });
+        let config = host.get("/api/config", None).json();
+        assert_eq!(config["love_level"], 9, "{build}");
+        assert_eq!(config["bpm"], 130, "{build}");
+        let frame = host.get("/heart.json", None).json();
+        assert_eq!(
+            frame["love_level"], 9,
+            "{build}: rendering uses the variable"
+        );
+        assert_eq!(frame["symbol"], "\u{1F493}", "{build}: 130 bpm is racing");
+        assert_eq!(frame["color"], "#00ff00", "{build}");
+        let overridden = host.get("/heart.json?love=2", None).json();
+        assert_eq!(
+            overridden["love_level"], 2,
+            "{build}: query overrides the variable"
+        );
+    }
+}
+
+#[test]
+fn invalid_variables_stop_the_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = support::manifest_for(dir.path(), &support::component("heart_http.wasm"));
+    let options = Options {
+        env: &[("SPIN_VARIABLE_LOVE_LEVEL", "11")],
+        ..Options::default()
+    };
+    let output = support::host_command(&manifest, &options)
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("love level `11` is out of range 1..=10"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn compile_cache_makes_the_second_start_a_cache_hit() {
+    let cache = tempfile::tempdir().expect("temp dir");
+    let cache_dir = cache.path().to_str().expect("utf-8 temp path");
+    let args = ["--cache-dir", cache_dir];
+    let first = Host::start(Options {
+        args: &args,
+        ..Options::default()
+    });
+    assert_eq!(first.get("/api/symbol", None).status, 200);
+    let first_log = first.stderr_lines().join("\n");
+    drop(first);
+    assert!(first_log.contains("Compiled"), "{first_log}");
+    assert_eq!(
+        std::fs::read_dir(cache.path()).expect("cache dir").count(),
+        1,
+        "one entry written"
+    );
+
+    let second = Host::start(Options {
+        args: &args,
+        ..Options::default()
+    });
+    assert_eq!(second.get("/api/symbol", None).status, 200);
+    let second_log = second.stderr_lines().join("\n");
+    assert!(second_log.contains("Hit"), "{second_log}");
+}
+
+#[test]
+fn sigterm_stops_the_host_cleanly() {
+    let mut host = start("heart_http.wasm");
+    assert_eq!(host.get("/healthz", None).status, 200);
+    assert_eq!(host.terminate(Duration::from_secs(15)), Some(0));
+}

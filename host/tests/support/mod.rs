@@ -1,0 +1,277 @@
+//! Shared helpers for heart-host's integration tests: start the real `heart-host` binary with a
+//! real built component on a free 127.0.0.1 port, talk HTTP to it, stop it by its PID.
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ is in the workspace")
+        .to_owned()
+}
+
+/// The component builds under test, by name, as produced by `cargo xtask build`.
+pub const BUILDS: [(&str, &str); 2] = [
+    ("wasi-0.2", "heart_http.wasm"),
+    ("wasi-0.3", "heart_http_p3.wasm"),
+];
+
+/// Path of a built component in `dist/`; fails with a hint when it was not built.
+pub fn component(file: &str) -> PathBuf {
+    let path = root().join("dist").join(file);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask build` first",
+        path.display()
+    );
+    path
+}
+
+/// A `spin.toml` in `dir`: the repository's manifest with its component source pointed at `wasm`.
+pub fn manifest_for(dir: &Path, wasm: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("spin.toml")).expect("reading spin.toml");
+    let rewritten = text.replace(
+        "source = \"dist/heart_http.wasm\"",
+        &format!("source = {:?}", wasm.display().to_string()),
+    );
+    assert_ne!(
+        text, rewritten,
+        "spin.toml's component source moved; update the test support"
+    );
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, rewritten).expect("writing test manifest");
+    path
+}
+
+/// A running heart-host process, stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct Host {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    stderr: mpsc::Receiver<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// What a host start produced.
+pub struct Options<'a> {
+    /// Component file in `dist/`.
+    pub wasm: &'a str,
+    /// Extra environment variables.
+    pub env: &'a [(&'a str, &'a str)],
+    /// Extra arguments after `up`.
+    pub args: &'a [&'a str],
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Self {
+            wasm: "heart_http.wasm",
+            env: &[],
+            args: &[],
+        }
+    }
+}
+
+/// The host command for `manifest`, listening on an OS-chosen port.
+pub fn host_command(manifest: &Path, options: &Options<'_>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_heart-host"));
+    cmd.args(["up", "--listen", "127.0.0.1:0", "--from"])
+        .arg(manifest)
+        .args(options.args);
+    cmd.env_remove("RUST_LOG");
+    for (k, v) in options.env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+impl Host {
+    /// Starts a host serving `options.wasm` with the repository's spin.toml.
+    pub fn start(options: Options<'_>) -> Host {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let manifest = manifest_for(dir.path(), &component(options.wasm));
+        let mut host = Self::spawn(host_command(&manifest, &options));
+        host._dir = Some(dir);
+        host
+    }
+
+    /// Spawns `cmd` and waits (up to 120 s) for its "listening on" line.
+    pub fn spawn(mut cmd: Command) -> Host {
+        let mut child = cmd.spawn().expect("starting heart-host");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (err_tx, err_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if err_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("heart-host listening on ") {
+                    let _ = tx.send(rest.trim_end_matches('/').to_owned());
+                }
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                let log: Vec<String> = err_rx.try_iter().collect();
+                panic!("heart-host did not start listening:\n{}", log.join("\n"));
+            }
+        };
+        Host {
+            child,
+            base,
+            stderr: err_rx,
+            _dir: None,
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `GET path` with optional `Accept`.
+    pub fn get(&self, path: &str, accept: Option<&str>) -> Reply {
+        let mut request = agent().get(&format!("{}{path}", self.base));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        Reply::from(request.call().expect("request completes"))
+    }
+
+    /// A request with any method and an optional body.
+    pub fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> Reply {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .body(body.map(<[u8]>::to_vec).unwrap_or_default())
+            .expect("valid request");
+        Reply::from(agent().run(request).expect("request completes"))
+    }
+
+    /// Stderr lines printed so far.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.try_iter().collect()
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for exit; returns the exit code.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
+        signal(self.child.id(), libc::SIGTERM);
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("polling the child") {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            signal(self.child.id(), libc::SIGTERM);
+            for _ in 0..100 {
+                if self.child.try_wait().ok().flatten().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Sends `sig` to `pid`.
+pub fn signal(pid: u32, sig: i32) {
+    let pid = i32::try_from(pid).expect("pids fit in i32");
+    // SAFETY: kill(2) with a pid we spawned and a valid signal number has no memory effects.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// A finished response.
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl From<http::Response<ureq::Body>> for Reply {
+    fn from(mut response: http::Response<ureq::Body>) -> Self {
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .expect("reading the body");
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+impl Reply {
+    /// The first header called `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("UTF-8 body")
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("JSON body ({e}): {}", self.text()))
+    }
+}
