@@ -1,7 +1,9 @@
-//! `cargo xtask build`: the Wasm components (WASI 0.2 and 0.3), copied to `dist/` where
-//! `spin.toml` points, with their sizes.
+//! `cargo xtask build`: the browser bundle (wasm-bindgen) into `dist/web/`, then the Wasm
+//! components (WASI 0.2 and 0.3, which embed the bundle) into `dist/` where `spin.toml` points,
+//! with their sizes.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -18,6 +20,63 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"))
+}
+
+/// Everything: the web bundle first (the components embed it), then the components.
+pub fn all() -> Result<()> {
+    web_bundle()?;
+    components()
+}
+
+/// Raw and gzip sizes of a file, for the build report.
+fn sizes(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&bytes)?;
+    let gzipped = gz.finish()?.len();
+    Ok(format!(
+        "{:>8.1} KiB ({:.1} KiB gzip)",
+        bytes.len() as f64 / 1024.0,
+        gzipped as f64 / 1024.0
+    ))
+}
+
+/// Builds `heart-web` for `wasm32-unknown-unknown` and runs wasm-bindgen (as a library, the
+/// same version as the `wasm-bindgen` crate) to produce `dist/web/heart_web.js` and
+/// `dist/web/heart_web_bg.wasm` for the page to import without a bundler.
+pub fn web_bundle() -> Result<()> {
+    run(cargo().args([
+        "build",
+        "--locked",
+        "-p",
+        "heart-web",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "web",
+    ]))?;
+    let input = target_dir().join("wasm32-unknown-unknown/web/heart_web.wasm");
+    let out = root().join("dist/web");
+    std::fs::create_dir_all(&out).context("creating dist/web")?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&input)
+        .out_name("heart_web")
+        .typescript(false)
+        .omit_default_module_path(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .web(true)
+        .context("selecting the web target")?
+        .generate(&out)
+        .context("running wasm-bindgen")?;
+    for file in ["heart_web_bg.wasm", "heart_web.js"] {
+        eprintln!(
+            "{:>14}: dist/web/{file} {}",
+            "heart-web",
+            sizes(&out.join(file))?
+        );
+    }
+    Ok(())
 }
 
 /// Builds every component for `wasm32-wasip2` with the size-optimised `wasm` profile.
@@ -43,11 +102,7 @@ pub fn components() -> Result<()> {
         let copy = dist.join(file);
         std::fs::copy(&built, &copy)
             .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
-        let size = std::fs::metadata(&copy)?.len();
-        eprintln!(
-            "{package:>14}: dist/{file} {:>8.1} KiB",
-            size as f64 / 1024.0
-        );
+        eprintln!("{package:>14}: dist/{file} {}", sizes(&copy)?);
     }
     Ok(())
 }

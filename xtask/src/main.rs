@@ -1,6 +1,6 @@
 //! Project automation for heart-display: `cargo xtask <command>`.
 //!
-//! - `build`: the Wasm components into `dist/`, with sizes.
+//! - `build`: the browser bundle and the Wasm components into `dist/`, with sizes.
 //! - `up`: build, then serve the app with heart-host on 127.0.0.1:3000 (our `spin up`).
 //! - `test`: everything CI runs (fmt, clippy, build, unit/golden/property/integration tests).
 
@@ -35,7 +35,7 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Build => build::components(),
+        Command::Build => build::all(),
         Command::Up { args } => up::up(&args),
         Command::Test => test::suite(),
     }

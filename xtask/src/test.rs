@@ -4,7 +4,8 @@ use anyhow::Result;
 
 use crate::cmd::{cargo, root, run};
 
-/// Runs fmt, clippy, the fuzz crate's build check, the component build and every test.
+/// Runs fmt, clippy, the fuzz crate's build check, the builds, every Rust test and the
+/// browser tests.
 pub fn suite() -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
@@ -23,7 +24,7 @@ pub fn suite() -> Result<()> {
         .arg(fuzz_manifest)
         .arg("--locked"))?;
     // Integration tests serve the real components, so build them first.
-    crate::build::components()?;
+    crate::build::all()?;
     // The components are wasm32-wasip2 cdylibs (their export names are not native symbols);
     // they are tested by the host's integration tests, which serve the real builds.
     let mut test = cargo();
@@ -32,5 +33,21 @@ pub fn suite() -> Result<()> {
         test.args(["--exclude", package]);
     }
     run(&mut test)?;
-    Ok(())
+    browser()
+}
+
+/// The page in real headless Chromium (playwright-core), served by the real host.
+fn browser() -> Result<()> {
+    let dir = root().join("tests/browser");
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        run(std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir))?;
+    }
+    // `cargo test` above built the host binary in the dev profile.
+    let host = crate::build::target_dir().join("debug/heart-host");
+    run(std::process::Command::new("npm")
+        .arg("test")
+        .current_dir(&dir)
+        .env("HEART_HOST_BIN", host))
 }

@@ -6,7 +6,7 @@ use crate::cmd::{cargo, run};
 
 /// Builds the components and runs `heart-host up`, passing `extra` arguments through.
 pub fn up(extra: &[String]) -> Result<()> {
-    crate::build::components()?;
+    crate::build::all()?;
     let mut host = cargo();
     host.args([
         "run",

@@ -1,0 +1,231 @@
+// The heart-display page in real headless Debian Chromium (playwright-core, never a downloaded
+// browser), served by the real heart-host with the real component built by `cargo xtask build`.
+//
+// Environment: HEART_HOST_BIN (the heart-host binary; `cargo xtask test` sets it),
+// CHROMIUM (default /usr/bin/chromium). Screenshots go to tests/artifacts/.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const artifacts = join(root, 'tests', 'artifacts');
+let host, base, context, profile;
+
+function startHost() {
+  const bin = process.env.HEART_HOST_BIN;
+  assert.ok(bin, 'HEART_HOST_BIN must point at the heart-host binary (cargo xtask test sets it)');
+  const child = spawn(bin, ['up', '--from', join(root, 'spin.toml'), '--listen', '127.0.0.1:0', '--no-cache'], {
+    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`heart-host did not start:\n${log}`)), 120_000);
+    child.stdout.on('data', (d) => {
+      const m = /heart-host listening on (http:\/\/[^\s]+?)\/?\s/.exec(String(d));
+      if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`heart-host exited ${code}:\n${log}`)); });
+  });
+}
+
+before(async () => {
+  const started = await startHost();
+  host = started.child;
+  base = started.url;
+  profile = mkdtempSync(join(tmpdir(), 'heart-chromium-'));
+  for (const dir of ['config', 'cache']) mkdirSync(join(profile, dir));
+  context = await chromium.launchPersistentContext(join(profile, 'user-data'), {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    env: { ...process.env, XDG_CONFIG_HOME: join(profile, 'config'), XDG_CACHE_HOME: join(profile, 'cache') },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 800, height: 900 },
+    deviceScaleFactor: 2,
+  });
+});
+
+after(async () => {
+  await context?.close();
+  if (host && host.exitCode === null) {
+    const exited = new Promise((r) => host.once('exit', r));
+    host.kill('SIGTERM');
+    await exited;
+  }
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+/** Opens the page and waits until the Wasm heart runs; collects console errors and failures. */
+async function open(options = {}) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  if (options.reducedMotion) await page.emulateMedia({ reducedMotion: 'reduce' });
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => window.heartDisplay?.ready === true, null, { timeout: 30_000 });
+  return { page, problems };
+}
+
+/** Samples the filled heart area (opaque pixels) at every animation frame for `ms`. */
+function sampleArea(page, ms) {
+  return page.evaluate((duration) => new Promise((resolve) => {
+    const canvas = document.getElementById('heart');
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    const samples = [];
+    const start = performance.now();
+    const step = (now) => {
+      const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      let area = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 128) area++;
+      samples.push([now - start, area]);
+      if (now - start < duration) requestAnimationFrame(step); else resolve(samples);
+    };
+    requestAnimationFrame(step);
+  }), ms);
+}
+
+/** Beat period in ms from area samples: mean gap between upward crossings near the lub peak. */
+function beatPeriod(samples) {
+  const areas = samples.map(([, a]) => a);
+  const lo = Math.min(...areas), hi = Math.max(...areas);
+  const threshold = lo + 0.8 * (hi - lo);
+  const rises = [];
+  for (let i = 1; i < samples.length; i++) {
+    if (samples[i - 1][1] < threshold && samples[i][1] >= threshold) rises.push(samples[i][0]);
+  }
+  assert.ok(rises.length >= 3, `need 3 beats to measure, saw ${rises.length} (areas ${lo}..${hi})`);
+  const gaps = rises.slice(1).map((t, i) => t - rises[i]);
+  return gaps.reduce((a, b) => a + b, 0) / gaps.length;
+}
+
+async function setBpm(page, bpm) {
+  await page.locator('#bpm').fill(String(bpm));
+  await page.waitForFunction((b) => window.heartDisplay.config().bpm === b, bpm);
+}
+
+test('page loads with no console errors or failed requests, wasm as application/wasm', async () => {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
+  const wasm = page.waitForResponse((r) => r.url().endsWith('/heart_web_bg.wasm'));
+  await page.goto(`${base}/`);
+  const response = await wasm;
+  assert.equal(response.status(), 200);
+  assert.equal(response.headers()['content-type'], 'application/wasm');
+  await page.waitForFunction(() => window.heartDisplay?.ready === true);
+  await page.waitForTimeout(500);
+  assert.deepEqual(problems, []);
+  assert.ok(await page.locator('#heart').isVisible(), 'the canvas heart is shown, not the fallback');
+  await page.close();
+});
+
+test('the heart pulses at the configured bpm (period from pixels within 10%)', async () => {
+  const { page, problems } = await open();
+  for (const bpm of [72, 120]) {
+    await setBpm(page, bpm);
+    const samples = await sampleArea(page, 4000);
+    const areas = samples.map(([, a]) => a);
+    assert.ok(Math.max(...areas) > Math.min(...areas) * 1.1, 'the filled area varies with the beat');
+    const period = beatPeriod(samples);
+    const expected = 60_000 / bpm;
+    console.log(`bpm ${bpm}: measured period ${period.toFixed(1)} ms, expected ${expected.toFixed(1)} ms`);
+    assert.ok(Math.abs(period - expected) / expected < 0.1, `period ${period} vs ${expected}`);
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the bpm control switches the symbol at 59/60 and 100/101', async () => {
+  const { page, problems } = await open();
+  for (const [bpm, glyph, name] of [[59, '\u2661', 'resting'], [60, '\u2764\ufe0f', 'steady'],
+    [100, '\u2764\ufe0f', 'steady'], [101, '\u{1F493}', 'racing']]) {
+    await setBpm(page, bpm);
+    assert.equal(await page.locator('#symbol').textContent(), glyph, `bpm ${bpm}`);
+    assert.equal(await page.locator('#symbol-name').textContent(), name, `bpm ${bpm}`);
+    assert.equal(await page.locator('#rate').textContent(), `${bpm} bpm`);
+  }
+  // Keyboard: focus the slider and step it with the arrow keys.
+  await setBpm(page, 100);
+  await page.locator('#bpm').focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.locator('#symbol').textContent(), '\u{1F493}', 'ArrowRight to 101 bpm');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('frame pacing: stats over 5 s, and slow frames drop to 30 fps then recover', async () => {
+  const { page, problems } = await open();
+  const first = await page.evaluate(() => window.heartDisplay.stats());
+  await page.waitForTimeout(5000);
+  const after = await page.evaluate(() => window.heartDisplay.stats());
+  const frames = after.frames - first.frames;
+  const slow = after.slow_intervals - first.slow_intervals;
+  console.log(`5 s: ${frames} frames, ${slow} intervals > 25 ms, update+draw p50 ${after.cost_p50_ms} ms, ` +
+    `p95 ${after.cost_p95_ms} ms, interval p50 ${after.interval_p50_ms} ms, mode ${after.mode}`);
+  assert.ok(frames > 100, `the loop runs (${frames} frames in 5 s)`);
+  assert.equal(after.mode, 'full');
+
+  await page.evaluate(() => window.heartDisplay.setFrameBurn(22));
+  await page.waitForFunction(() => window.heartDisplay.stats().mode === 'half', null, { timeout: 5000 });
+  const halfStart = await page.evaluate(() => window.heartDisplay.stats());
+  await page.waitForTimeout(1000);
+  const halfEnd = await page.evaluate(() => window.heartDisplay.stats());
+  console.log(`burning 22 ms/frame: mode ${halfEnd.mode}, ${halfEnd.frames - halfStart.frames} frames in 1 s, ` +
+    `compensated ${halfEnd.compensated_ms.toFixed(0)} ms`);
+  assert.equal(halfEnd.target_fps, 30);
+  assert.ok(halfEnd.compensated_ms > halfStart.compensated_ms, 'skipped frames are compensated');
+
+  await page.evaluate(() => window.heartDisplay.setFrameBurn(0));
+  await page.waitForFunction(() => window.heartDisplay.stats().mode === 'full', null, { timeout: 5000 });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('geometry parity: browser outline equals /api/heart JSON to 1e-6', async () => {
+  const { page, problems } = await open();
+  for (const [t, bpm, love] of [[0, 72, 7], [0.3, 150, 10], [12.34, 45, 1], [2.5, 100, 5]]) {
+    const browser = await page.evaluate(([a, b, c]) => window.heartDisplay.outlinePoints(a, b, c), [t, bpm, love]);
+    const response = await fetch(`${base}/api/heart?format=json&t=${t}&bpm=${bpm}&love=${love}`);
+    const server = (await response.json()).points.flat();
+    assert.equal(browser.length, 256);
+    assert.equal(server.length, 256);
+    const worst = Math.max(...browser.map((v, i) => Math.abs(v - server[i])));
+    assert.ok(worst <= 1e-6, `t=${t} bpm=${bpm} love=${love}: max difference ${worst}`);
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('prefers-reduced-motion shows a still heart', async () => {
+  const { page, problems } = await open({ reducedMotion: true });
+  await page.waitForTimeout(300);
+  const areas = (await sampleArea(page, 1500)).map(([, a]) => a);
+  assert.ok(areas[0] > 1000, 'a heart is drawn');
+  assert.equal(Math.max(...areas), Math.min(...areas), 'the area never changes');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the page takes its initial config from /api/config and saves a screenshot', async () => {
+  const { page, problems } = await open();
+  const served = await (await fetch(`${base}/api/config`)).json();
+  const shown = await page.evaluate(() => window.heartDisplay.config());
+  assert.equal(shown.bpm, served.bpm);
+  assert.equal(shown.love_level, served.love_level);
+  mkdirSync(artifacts, { recursive: true });
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: join(artifacts, 'page.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});

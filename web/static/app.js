@@ -1,0 +1,119 @@
+// heart-display page: loads the wasm-bindgen bundle (heart-core compiled for the browser),
+// wires the controls, and exposes `window.heart` for tests. All geometry comes from the Wasm.
+
+const $ = (id) => document.getElementById(id);
+const DEFAULTS = { bpm: 72, love_level: 7, color: '#dc143c', size: 256 };
+
+async function effectiveConfig() {
+  // Served by the app, /api/config has the operator's settings; from a static server it does
+  // not exist, and the page runs with the defaults.
+  try {
+    const response = await fetch('/api/config', { headers: { accept: 'application/json' } });
+    if (response.ok) return { ...DEFAULTS, ...(await response.json()) };
+  } catch (_) { /* not served by the app */ }
+  return { ...DEFAULTS };
+}
+
+function cssColor(value) {
+  // <input type=color> needs #rrggbb; resolve names like "crimson" through the browser.
+  const probe = document.createElement('canvas').getContext('2d');
+  probe.fillStyle = value;
+  return probe.fillStyle;
+}
+
+function showFallback(reason) {
+  document.body.classList.add('no-bundle');
+  $('error').textContent = '';
+  console.info(`heart-display: showing server-rendered frames (${reason})`);
+  const img = $('fallback');
+  const start = performance.now();
+  if (!matchMedia('(prefers-reduced-motion: reduce)').matches) {
+    setInterval(() => { img.src = `/heart.svg?t=${((performance.now() - start) / 1000).toFixed(2)}`; }, 100);
+  }
+}
+
+async function main() {
+  let bundle;
+  try {
+    bundle = await import('/heart_web.js');
+    await bundle.default();
+  } catch (e) {
+    showFallback(`no browser bundle: ${e.message}`);
+    return;
+  }
+  const heart = new bundle.Heart($('heart'), $('ecg'));
+  const config = await effectiveConfig();
+
+  const apply = (key, value) => {
+    try {
+      heart.set(key, String(value));
+      $('error').textContent = '';
+      return true;
+    } catch (e) {
+      $('error').textContent = e.message;
+      return false;
+    }
+  };
+  const showReading = () => {
+    const current = JSON.parse(heart.config_json());
+    $('symbol').textContent = heart.symbol();
+    $('symbol-name').textContent = heart.symbol_name();
+    $('rate').textContent = `${current.bpm} bpm`;
+    $('bpm-out').textContent = current.bpm;
+    $('love-out').textContent = current.love_level;
+    $('size-out').textContent = current.size;
+  };
+  const resize = () => {
+    const size = Number($('size').value);
+    const css = Math.max(64, Math.min(size, $('heart').parentElement.clientWidth - 32));
+    $('heart').style.width = `${css}px`;
+    $('heart').style.height = `${css}px`;
+    const ecg = $('ecg').getBoundingClientRect();
+    heart.resize(css, ecg.width, ecg.height, window.devicePixelRatio || 1);
+  };
+
+  for (const key of ['bpm', 'love_level', 'color', 'size']) apply(key, config[key]);
+  $('bpm').value = config.bpm;
+  $('love').value = config.love_level;
+  $('color').value = cssColor(config.color);
+  $('size').value = Math.max(64, Math.min(512, config.size));
+
+  $('bpm').addEventListener('input', (e) => { apply('bpm', e.target.value); showReading(); });
+  $('love').addEventListener('input', (e) => { apply('love_level', e.target.value); showReading(); });
+  $('color').addEventListener('input', (e) => { apply('color', e.target.value); });
+  $('size').addEventListener('input', (e) => { apply('size', e.target.value); showReading(); resize(); });
+  $('controls').addEventListener('submit', (e) => e.preventDefault());
+
+  // HiDPI: resize on layout changes and when devicePixelRatio changes (zoom, moving screens).
+  window.addEventListener('resize', resize);
+  const watchDpr = () => {
+    matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`)
+      .addEventListener('change', () => { resize(); watchDpr(); }, { once: true });
+  };
+  watchDpr();
+
+  const calm = matchMedia('(prefers-reduced-motion: reduce)');
+  heart.set_reduced_motion(calm.matches);
+  calm.addEventListener('change', (e) => heart.set_reduced_motion(e.matches));
+
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) heart.pause(); else heart.start();
+  });
+
+  resize();
+  showReading();
+  heart.start();
+
+  // For tests and the curious: read-only views plus the slow-frame hook. (Not `window.heart`:
+  // that name already refers to the #heart canvas through named element access.)
+  window.heartDisplay = {
+    ready: true,
+    stats: () => JSON.parse(heart.stats_json()),
+    config: () => JSON.parse(heart.config_json()),
+    symbol: () => heart.symbol(),
+    outlinePoints: (t, bpm, love) => Array.from(bundle.outline_points(t, bpm, love)),
+    setFrameBurn: (ms) => heart.set_frame_burn_ms(ms),
+  };
+}
+
+main();
