@@ -33,8 +33,57 @@ pub fn suite() -> Result<()> {
         test.args(["--exclude", package]);
     }
     run(&mut test)?;
+    web_crate_in_browser()?;
     browser()
 }
+
+/// Where tools the suite installs are kept (`HEART_TOOLS_DIR`, else
+/// `~/.cache/heart-display/tools`), so later runs reuse them.
+fn tools_dir() -> std::path::PathBuf {
+    std::env::var_os("HEART_TOOLS_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| std::path::Path::new(&h).join(".cache/heart-display/tools"))
+        })
+        .unwrap_or_else(|| crate::build::target_dir().join("tools"))
+}
+
+/// The web crate's wasm-bindgen tests in headless Chromium through chromedriver, with the
+/// `wasm-bindgen-test-runner` of the same version as the pinned `wasm-bindgen` crate.
+fn web_crate_in_browser() -> Result<()> {
+    let tools = tools_dir();
+    let runner = tools.join("bin/wasm-bindgen-test-runner");
+    if !runner.is_file() {
+        // Not --locked: its lockfile names a webpki-roots release the registry no longer serves.
+        run(cargo()
+            .args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                WASM_BINDGEN_VERSION,
+                "--root",
+            ])
+            .arg(&tools))?;
+    }
+    run(cargo()
+        .args([
+            "test",
+            "--locked",
+            "-p",
+            "heart-web",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+        .env(
+            "CHROMEDRIVER",
+            std::env::var_os("CHROMEDRIVER").unwrap_or_else(|| "/usr/bin/chromedriver".into()),
+        ))
+}
+
+/// Must equal the `wasm-bindgen` pin in web/Cargo.toml.
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
 /// The page in real headless Chromium (playwright-core), served by the real host.
 fn browser() -> Result<()> {
@@ -50,4 +99,27 @@ fn browser() -> Result<()> {
         .arg("test")
         .current_dir(&dir)
         .env("HEART_HOST_BIN", host))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WASM_BINDGEN_VERSION;
+    use crate::cmd::root;
+
+    #[test]
+    fn test_runner_version_matches_the_wasm_bindgen_pins() {
+        let web = std::fs::read_to_string(root().join("web/Cargo.toml")).expect("web/Cargo.toml");
+        assert!(
+            web.contains(&format!("wasm-bindgen = \"={WASM_BINDGEN_VERSION}\"")),
+            "web/Cargo.toml"
+        );
+        let xtask =
+            std::fs::read_to_string(root().join("xtask/Cargo.toml")).expect("xtask/Cargo.toml");
+        assert!(
+            xtask.contains(&format!(
+                "wasm-bindgen-cli-support = \"={WASM_BINDGEN_VERSION}\""
+            )),
+            "xtask/Cargo.toml"
+        );
+    }
 }
