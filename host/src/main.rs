@@ -1,5 +1,6 @@
 //! `heart-host`: the command line over the heart-host library.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

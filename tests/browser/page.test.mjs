@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -228,4 +229,41 @@ test('the page takes its initial config from /api/config and saves a screenshot'
   await page.screenshot({ path: join(artifacts, 'page.png') });
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+/** A plain static file server for web/static and dist/web: no API behind it. */
+function staticServer() {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    const name = path === '/' ? 'index.html' : path.slice(1);
+    const file = [join(root, 'web', 'static', name), join(root, 'dist', 'web', name)]
+      .find((f) => !name.includes('..') && existsSync(f));
+    if (!file) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'content-type': types[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+test('opened from a plain static server, the page runs with the defaults', async () => {
+  const server = await staticServer();
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('response', (r) => {
+    // Only the API and the server-rendered favicon are missing here, by design.
+    const path = new URL(r.url()).pathname;
+    if (r.status() >= 400 && !['/api/config', '/heart.svg'].includes(path)) problems.push(`HTTP ${r.status()}: ${path}`);
+  });
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.waitForFunction(() => window.heartDisplay?.ready === true, null, { timeout: 30_000 });
+  const config = await page.evaluate(() => window.heartDisplay.config());
+  assert.equal(config.bpm, 72);
+  assert.equal(config.love_level, 7);
+  const areas = (await sampleArea(page, 1500)).map(([, a]) => a);
+  assert.ok(Math.max(...areas) > Math.min(...areas) * 1.05, 'the heart pulses');
+  assert.deepEqual(problems, []);
+  await page.close();
+  await new Promise((r) => server.close(r));
 });
