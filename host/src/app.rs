@@ -9,11 +9,14 @@ use std::time::{Duration, Instant};
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre};
 
+use std::sync::atomic::AtomicU64;
+
 use crate::compile_cache::{self, CacheOutcome};
+use crate::config_dir::{self, ConfigDirError, ConfigDirValues};
 use crate::config_store;
 use crate::engine::{self, EngineOptions, EpochTicker, HostEngine};
 use crate::handler::{ComponentHandler, InstancePolicy, WasiHttpVersion};
-use crate::manifest::{Manifest, ManifestError, RouteDecl, SourceDecl};
+use crate::manifest::{Manifest, ManifestError, RouteDecl, SourceDecl, VariableDecl};
 use crate::routes::RoutePattern;
 use crate::state::HostState;
 use crate::variables::{self, LiveVariables, VariableError};
@@ -67,6 +70,9 @@ pub enum AppError {
     /// The engine could not be created.
     #[error("creating the Wasmtime engine: {0}")]
     Engine(String),
+    /// The config directory is unreadable or invalid.
+    #[error(transparent)]
+    ConfigDir(#[from] ConfigDirError),
 }
 
 /// How to load an app.
@@ -78,6 +84,9 @@ pub struct AppOptions {
     pub cache_dir: Option<PathBuf>,
     /// Engine sizing.
     pub engine: EngineOptions,
+    /// A config directory (one file per key, e.g. a mounted ConfigMap) layered between the
+    /// manifest's defaults and `SPIN_VARIABLE_*`.
+    pub config_dir: Option<PathBuf>,
     /// Per-instance limits and reuse.
     pub policy: InstancePolicy,
 }
@@ -121,8 +130,24 @@ pub struct App {
     pub name: String,
     routes: Vec<(RoutePattern, usize)>,
     components: Vec<LoadedComponent>,
+    /// Each component's variable templates, parallel to `components`.
+    templates: Vec<BTreeMap<String, String>>,
+    declared: BTreeMap<String, VariableDecl>,
+    env_values: BTreeMap<String, String>,
+    config_dir: Option<PathBuf>,
+    /// Config reload outcomes.
+    pub reloads: ReloadStats,
     engine: HostEngine,
     _ticker: EpochTicker,
+}
+
+/// Counts of config reloads applied and rejected.
+#[derive(Debug, Default)]
+pub struct ReloadStats {
+    /// Reloads applied.
+    pub ok: AtomicU64,
+    /// Reloads rejected (the last good config kept serving).
+    pub failed: AtomicU64,
 }
 
 impl App {
@@ -142,12 +167,17 @@ impl App {
             engine::build(options.engine).map_err(|e| AppError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::<HostState>::new(&engine.engine);
         add_interfaces(&mut linker).map_err(|e| AppError::Engine(format!("{e:#}")))?;
-        let app_values = variables::resolve_app(&manifest.variables, env).map_err(|source| {
-            AppError::Variables {
+        let env_values = variables::env_overrides(&manifest.variables, env);
+        let dir_values = match &options.config_dir {
+            Some(dir) => config_dir::read(dir)?.0,
+            None => BTreeMap::new(),
+        };
+        let app_values = variables::resolve_app(&manifest.variables, &dir_values, &env_values)
+            .map_err(|source| AppError::Variables {
                 component: "(application)".into(),
                 source,
-            }
-        })?;
+            })?;
+        let mut templates = Vec::new();
 
         let mut components = Vec::new();
         let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -183,6 +213,7 @@ impl App {
                         decl.environment.clone(),
                     )?;
                     components.push(component);
+                    templates.push(decl.variables.clone());
                     index.insert(id, components.len() - 1);
                     components.len() - 1
                 }
@@ -194,6 +225,11 @@ impl App {
             name: manifest.application.name,
             routes,
             components,
+            templates,
+            declared: manifest.variables,
+            env_values,
+            config_dir: options.config_dir.clone(),
+            reloads: ReloadStats::default(),
             engine,
             _ticker: ticker,
         })
@@ -207,6 +243,44 @@ impl App {
             .filter_map(|(pattern, slot)| pattern.specificity(path).map(|s| (s, *slot)))
             .max_by_key(|(s, _)| *s)
             .map(|(_, slot)| &self.components[slot])
+    }
+
+    /// The config directory, if one was given.
+    pub fn config_dir(&self) -> Option<&Path> {
+        self.config_dir.as_deref()
+    }
+
+    /// Re-layers every component's variables with new config-directory `values`, all or
+    /// nothing: on error no component changes. Returns the new config generation.
+    pub fn apply_config_dir(&self, values: &ConfigDirValues) -> Result<u64, AppError> {
+        let app_values = variables::resolve_app(&self.declared, &values.0, &self.env_values)
+            .map_err(|source| AppError::Variables {
+                component: "(application)".into(),
+                source,
+            })?;
+        let mut expanded = Vec::with_capacity(self.components.len());
+        for (component, templates) in self.components.iter().zip(&self.templates) {
+            let values = variables::expand_component(templates, &app_values, &self.declared)
+                .map_err(|source| AppError::Variables {
+                    component: component.id.clone(),
+                    source,
+                })?;
+            expanded.push(values);
+        }
+        let mut generation = 0;
+        for (component, values) in self.components.iter().zip(expanded) {
+            generation = generation.max(component.handler.state().variables().replace(values));
+        }
+        Ok(generation)
+    }
+
+    /// The current config generation (1 at start, +1 per applied reload).
+    pub fn config_generation(&self) -> u64 {
+        self.components
+            .iter()
+            .map(|c| c.handler.state().variables().generation())
+            .max()
+            .unwrap_or(1)
     }
 
     /// Every loaded component.

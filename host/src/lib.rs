@@ -2,6 +2,7 @@
 //!
 //! - [`manifest`]: `spin.toml` parsing and checks.
 //! - [`variables`]: application/component variables and their live snapshot.
+//! - [`config_dir`], [`reload`]: the config directory layer (a mounted ConfigMap) and its hot reload.
 //! - [`routes`]: Spin route patterns.
 //! - [`engine`]: engine configuration (pooling, epochs) and the epoch ticker.
 //! - [`compile_cache`]: precompiled component cache.
@@ -13,10 +14,12 @@
 
 pub mod app;
 pub mod compile_cache;
+pub mod config_dir;
 pub mod config_store;
 pub mod engine;
 pub mod handler;
 pub mod manifest;
+pub mod reload;
 pub mod routes;
 pub mod server;
 pub mod state;

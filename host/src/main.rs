@@ -41,6 +41,12 @@ enum LogFormat {
 enum Command {
     /// Serve the app described by a spin.toml (like `spin up`).
     Up(UpArgs),
+    /// Check a config directory (one file per key, e.g. a mounted ConfigMap): exit 0 when
+    /// valid, 1 with one message per bad entry otherwise. Used as a pre-start check.
+    ValidateConfig {
+        /// The directory.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +60,11 @@ struct UpArgs {
     /// Run each component's build command first.
     #[arg(long)]
     build: bool,
+    /// Config directory (files `love-level`, `bpm`, `color`, `size`, `alert-threshold`, as a
+    /// mounted ConfigMap), layered over spin.toml defaults and under SPIN_VARIABLE_*; watched
+    /// for changes, which apply without a restart.
+    #[arg(long, env = "HEART_CONFIG_DIR")]
+    config_dir: Option<PathBuf>,
     /// Directory for precompiled components.
     #[arg(long, env = "HEART_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
@@ -85,6 +96,7 @@ fn main() -> Result<()> {
     init_logging(cli.log_format);
     match cli.command {
         Command::Up(args) => up(args),
+        Command::ValidateConfig { dir } => validate_config(&dir),
     }
 }
 
@@ -120,6 +132,7 @@ fn up(args: UpArgs) -> Result<()> {
             max_instances,
             max_memory_bytes: args.memory_limit_mb << 20,
         },
+        config_dir: args.config_dir.clone(),
         policy: InstancePolicy {
             memory_limit: args.memory_limit_mb << 20,
             request_timeout: Duration::from_millis(args.request_timeout_ms),
@@ -158,10 +171,42 @@ fn up(args: UpArgs) -> Result<()> {
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             ..ServerOptions::default()
         };
-        heart_host::serve(listener, Arc::new(app), server, shutdown_signal())
+        let app = Arc::new(app);
+        let watcher = tokio::spawn(heart_host::reload::watch(
+            app.clone(),
+            heart_host::reload::POLL_INTERVAL,
+        ));
+        let served = heart_host::serve(listener, app, server, shutdown_signal())
             .await
-            .context("serving")
+            .context("serving");
+        watcher.abort();
+        served
     })
+}
+
+fn validate_config(dir: &std::path::Path) -> Result<()> {
+    match heart_host::config_dir::read(dir) {
+        Ok(values) => {
+            let shown: Vec<String> = values.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!(
+                "config directory {} is valid: {}",
+                dir.display(),
+                shown.join(" ")
+            );
+            Ok(())
+        }
+        Err(heart_host::config_dir::ConfigDirError::Invalid { path, problems }) => {
+            for problem in &problems {
+                eprintln!("{}: {problem}", path.display());
+            }
+            bail!(
+                "config directory {} has {} problem(s)",
+                path.display(),
+                problems.len()
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Validates the heart-display settings among the components' variables, so a bad value stops

@@ -1,6 +1,6 @@
-//! Application and component variables, resolved as Spin does: `[variables]` defaults, overridden
-//! by `SPIN_VARIABLE_<NAME>` environment variables, then expanded into each component's
-//! `{{ name }}` templates. The result is held in a [`LiveVariables`] snapshot that requests read,
+//! Application and component variables, resolved in layers: `[variables]` defaults, then a
+//! config directory (a mounted ConfigMap), then `SPIN_VARIABLE_<NAME>` environment variables
+//! (as Spin does), then expanded into each component's `{{ name }}` templates. The result is held in a [`LiveVariables`] snapshot that requests read,
 //! so a later reload changes what new requests see without a restart.
 
 use std::collections::BTreeMap;
@@ -44,17 +44,34 @@ pub fn env_name(name: &str) -> String {
     format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase())
 }
 
-/// Resolves application variables: defaults, overridden by `lookup(SPIN_VARIABLE_<NAME>)`.
-pub fn resolve_app<F>(
+/// The `SPIN_VARIABLE_<NAME>` overrides `lookup` has for the declared variables.
+pub fn env_overrides<F>(
     declared: &BTreeMap<String, VariableDecl>,
     lookup: F,
-) -> Result<BTreeMap<String, String>, VariableError>
+) -> BTreeMap<String, String>
 where
     F: Fn(&str) -> Option<String>,
 {
+    declared
+        .keys()
+        .filter_map(|name| lookup(&env_name(name)).map(|v| (name.clone(), v)))
+        .collect()
+}
+
+/// Resolves application variables: defaults < `dir` (config directory) < `env` overrides.
+/// Values for undeclared names are ignored.
+pub fn resolve_app(
+    declared: &BTreeMap<String, VariableDecl>,
+    dir: &BTreeMap<String, String>,
+    env: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, VariableError> {
     let mut values = BTreeMap::new();
     for (name, decl) in declared {
-        let value = lookup(&env_name(name)).or_else(|| decl.default.clone());
+        let value = env
+            .get(name)
+            .or_else(|| dir.get(name))
+            .cloned()
+            .or_else(|| decl.default.clone());
         match value {
             Some(v) => {
                 values.insert(name.clone(), v);
@@ -165,16 +182,38 @@ mod tests {
         ])
     }
 
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
     #[test]
-    fn env_overrides_defaults() {
-        let app = resolve_app(&declared(), |k| {
-            (k == "SPIN_VARIABLE_LOVE_LEVEL").then(|| "9".into())
-        })
-        .expect("resolves");
-        assert_eq!(app["love_level"], "9");
+    fn env_overrides_are_read_for_declared_names_only() {
+        let env = env_overrides(&declared(), |k| {
+            matches!(k, "SPIN_VARIABLE_LOVE_LEVEL" | "SPIN_VARIABLE_OTHER").then(|| "9".into())
+        });
+        assert_eq!(env, map(&[("love_level", "9")]));
+    }
+
+    #[test]
+    fn layers_apply_defaults_then_directory_then_env() {
+        let d = declared();
+        let app = resolve_app(&d, &BTreeMap::new(), &BTreeMap::new()).expect("resolves");
+        assert_eq!(app["love_level"], "7");
         assert!(
             !app.contains_key("token"),
             "unset optional variable stays unset"
+        );
+        let app =
+            resolve_app(&d, &map(&[("love_level", "8")]), &BTreeMap::new()).expect("resolves");
+        assert_eq!(app["love_level"], "8", "the directory beats the default");
+        let dir = map(&[("love_level", "8")]);
+        let app = resolve_app(&d, &dir, &map(&[("love_level", "9")])).expect("resolves");
+        assert_eq!(
+            app["love_level"], "9",
+            "the environment beats the directory"
         );
     }
 
@@ -188,7 +227,8 @@ mod tests {
                 ..Default::default()
             },
         );
-        let err = resolve_app(&d, |_| None).expect_err("secret is required");
+        let err =
+            resolve_app(&d, &BTreeMap::new(), &BTreeMap::new()).expect_err("secret is required");
         assert_eq!(
             err.to_string(),
             "application variable `secret` is required but not set (set SPIN_VARIABLE_SECRET)"

@@ -1,0 +1,202 @@
+//! Live config against the real running host: a config directory laid out as Kubernetes mounts
+//! a ConfigMap (`..<version>/` directories, a `..data` symlink swapped atomically, and one
+//! visible symlink per key), hot reload within 2 s, invalid changes rejected whole, and the
+//! `validate-config` pre-start check.
+
+mod support;
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{Host, Options};
+
+/// Publishes `files` as a new ConfigMap version in `dir`, the way the kubelet does.
+fn publish(dir: &Path, version: &str, files: &[(&str, &str)]) {
+    let data = dir.join(format!("..{version}"));
+    std::fs::create_dir(&data).expect("version dir");
+    for (name, value) in files {
+        std::fs::write(data.join(name), value).expect("write value");
+        let visible = dir.join(name);
+        if std::fs::symlink_metadata(&visible).is_err() {
+            symlink(Path::new("..data").join(name), &visible).expect("key symlink");
+        }
+    }
+    let tmp = dir.join("..data_tmp");
+    symlink(format!("..{version}"), &tmp).expect("data symlink");
+    std::fs::rename(&tmp, dir.join("..data")).expect("atomic swap");
+}
+
+const KEYS: [&str; 5] = ["love-level", "bpm", "color", "size", "alert-threshold"];
+
+fn values(love: &str, bpm: &str) -> Vec<(&'static str, String)> {
+    let mut v: Vec<(&'static str, String)> = KEYS.iter().map(|k| (*k, String::new())).collect();
+    for (k, value) in &mut v {
+        *value = match *k {
+            "love-level" => love.to_owned(),
+            "bpm" => bpm.to_owned(),
+            "color" => "hotpink".to_owned(),
+            "size" => "128".to_owned(),
+            _ => "3".to_owned(),
+        };
+    }
+    v
+}
+
+fn publish_values(dir: &Path, version: &str, love: &str, bpm: &str) {
+    let owned = values(love, bpm);
+    let files: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    publish(dir, version, &files);
+}
+
+/// Polls `/api/config` until `check` holds or `limit` passes; returns the time it took.
+fn wait_for(
+    host: &Host,
+    limit: Duration,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if check(&host.get("/api/config", None).json()) {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+fn start_with_dir(dir: &Path, env: &[(&str, &str)]) -> Host {
+    let dir = dir.to_str().expect("utf-8 temp path").to_owned();
+    let args = ["--config-dir", dir.as_str()];
+    Host::start(Options {
+        env,
+        args: &args,
+        ..Options::default()
+    })
+}
+
+#[test]
+fn valid_changes_are_live_within_2_s_and_invalid_ones_are_rejected_whole() {
+    let cm = tempfile::tempdir().expect("temp dir");
+    publish_values(cm.path(), "v1", "8", "90");
+    let host = start_with_dir(cm.path(), &[]);
+    let config = host.get("/api/config", None).json();
+    assert_eq!(
+        (config["love_level"].as_i64(), config["bpm"].as_i64()),
+        (Some(8), Some(90))
+    );
+    assert_eq!(config["color"], "hotpink");
+
+    publish_values(cm.path(), "v2", "3", "120");
+    let took = wait_for(&host, Duration::from_secs(2), |c| {
+        c["love_level"] == 3 && c["bpm"] == 120
+    });
+    assert!(took.is_some(), "a valid change is live within 2 s");
+    assert_eq!(
+        host.get("/heart.json", None).json()["symbol"],
+        "\u{1F493}",
+        "rendering uses it"
+    );
+
+    // One bad value poisons the whole change: the good bpm in it must not apply either.
+    publish_values(cm.path(), "v3", "11", "60");
+    std::thread::sleep(Duration::from_millis(1500));
+    let config = host.get("/api/config", None).json();
+    assert_eq!(
+        (config["love_level"].as_i64(), config["bpm"].as_i64()),
+        (Some(3), Some(120))
+    );
+    let log = host.stderr_lines().join("\n");
+    assert!(
+        log.contains("love level `11` is out of range 1..=10"),
+        "{log}"
+    );
+    assert!(log.contains("keeping the last good config"), "{log}");
+
+    publish_values(cm.path(), "v4", "10", "60");
+    assert!(
+        wait_for(&host, Duration::from_secs(2), |c| c["love_level"] == 10
+            && c["bpm"] == 60)
+        .is_some()
+    );
+}
+
+#[test]
+fn environment_variables_beat_the_config_directory() {
+    let cm = tempfile::tempdir().expect("temp dir");
+    publish_values(cm.path(), "v1", "8", "90");
+    let host = start_with_dir(cm.path(), &[("SPIN_VARIABLE_BPM", "45")]);
+    let config = host.get("/api/config", None).json();
+    assert_eq!(
+        (config["love_level"].as_i64(), config["bpm"].as_i64()),
+        (Some(8), Some(45))
+    );
+}
+
+#[test]
+fn an_invalid_directory_stops_the_start() {
+    let cm = tempfile::tempdir().expect("temp dir");
+    publish(cm.path(), "v1", &[("bpm", "500")]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = support::manifest_for(dir.path(), &support::component("heart_http.wasm"));
+    let cm_path = cm.path().to_str().expect("utf-8").to_owned();
+    let args = ["--config-dir", cm_path.as_str()];
+    let output = support::host_command(
+        &manifest,
+        &Options {
+            args: &args,
+            ..Options::default()
+        },
+    )
+    .output()
+    .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`bpm`: bpm `500` is out of range 30..=220"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn validate_config_exits_zero_on_valid_and_names_every_problem_otherwise() {
+    let good = tempfile::tempdir().expect("temp dir");
+    publish_values(good.path(), "v1", "7", "72");
+    let ok = Command::new(env!("CARGO_BIN_EXE_heart-host"))
+        .args(["validate-config"])
+        .arg(good.path())
+        .output()
+        .expect("runs");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("love_level=7"));
+
+    let bad = tempfile::tempdir().expect("temp dir");
+    publish(
+        bad.path(),
+        "v1",
+        &[("love-level", "0"), ("color", "#12"), ("colour", "red")],
+    );
+    let failed = Command::new(env!("CARGO_BIN_EXE_heart-host"))
+        .args(["validate-config"])
+        .arg(bad.path())
+        .output()
+        .expect("runs");
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    for expected in [
+        "`love-level`: love level `0` is out of range 1..=10",
+        "`color`: colour `#12` is not a CSS hex colour",
+        "unknown key `colour`",
+        "has 3 problem(s)",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in {stderr}"
+        );
+    }
+}
