@@ -9,14 +9,13 @@ use std::time::{Duration, Instant};
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre};
 
-use std::sync::atomic::AtomicU64;
-
 use crate::compile_cache::{self, CacheOutcome};
 use crate::config_dir::{self, ConfigDirError, ConfigDirValues};
 use crate::config_store;
 use crate::engine::{self, EngineOptions, EpochTicker, HostEngine};
 use crate::handler::{ComponentHandler, InstancePolicy, WasiHttpVersion};
 use crate::manifest::{Manifest, ManifestError, RouteDecl, SourceDecl, VariableDecl};
+use crate::metrics::{Identity, Metrics};
 use crate::routes::RoutePattern;
 use crate::state::HostState;
 use crate::variables::{self, LiveVariables, VariableError};
@@ -73,6 +72,9 @@ pub enum AppError {
     /// The config directory is unreadable or invalid.
     #[error(transparent)]
     ConfigDir(#[from] ConfigDirError),
+    /// Metrics could not be registered.
+    #[error("registering metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 /// How to load an app.
@@ -135,19 +137,9 @@ pub struct App {
     declared: BTreeMap<String, VariableDecl>,
     env_values: BTreeMap<String, String>,
     config_dir: Option<PathBuf>,
-    /// Config reload outcomes.
-    pub reloads: ReloadStats,
+    metrics: Arc<Metrics>,
     engine: HostEngine,
     _ticker: EpochTicker,
-}
-
-/// Counts of config reloads applied and rejected.
-#[derive(Debug, Default)]
-pub struct ReloadStats {
-    /// Reloads applied.
-    pub ok: AtomicU64,
-    /// Reloads rejected (the last good config kept serving).
-    pub failed: AtomicU64,
 }
 
 impl App {
@@ -167,7 +159,8 @@ impl App {
             engine::build(options.engine).map_err(|e| AppError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::<HostState>::new(&engine.engine);
         add_interfaces(&mut linker).map_err(|e| AppError::Engine(format!("{e:#}")))?;
-        let env_values = variables::env_overrides(&manifest.variables, env);
+        let metrics = Arc::new(Metrics::new(&Identity::from_env(&env))?);
+        let env_values = variables::env_overrides(&manifest.variables, &env);
         let dir_values = match &options.config_dir {
             Some(dir) => config_dir::read(dir)?.0,
             None => BTreeMap::new(),
@@ -178,6 +171,12 @@ impl App {
                 source,
             })?;
         let mut templates = Vec::new();
+        let loader = Loader {
+            engine: &engine,
+            linker: &linker,
+            options,
+            metrics: &metrics,
+        };
 
         let mut components = Vec::new();
         let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -204,11 +203,9 @@ impl App {
                         source,
                     })?;
                     let component = load_component(
+                        &loader,
                         id,
                         &base.join(source),
-                        &engine,
-                        &linker,
-                        options,
                         Arc::new(LiveVariables::new(values)),
                         decl.environment.clone(),
                     )?;
@@ -229,7 +226,7 @@ impl App {
             declared: manifest.variables,
             env_values,
             config_dir: options.config_dir.clone(),
-            reloads: ReloadStats::default(),
+            metrics,
             engine,
             _ticker: ticker,
         })
@@ -243,6 +240,11 @@ impl App {
             .filter_map(|(pattern, slot)| pattern.specificity(path).map(|s| (s, *slot)))
             .max_by_key(|(s, _)| *s)
             .map(|(_, slot)| &self.components[slot])
+    }
+
+    /// The host's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The config directory, if one was given.
@@ -271,6 +273,9 @@ impl App {
         for (component, values) in self.components.iter().zip(expanded) {
             generation = generation.max(component.handler.state().variables().replace(values));
         }
+        self.metrics
+            .config_generation
+            .set(i64::try_from(generation).unwrap_or(i64::MAX));
         Ok(generation)
     }
 
@@ -311,15 +316,27 @@ fn add_interfaces(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     config_store::add_to_linker(linker)
 }
 
+/// What every component of an app is loaded with.
+struct Loader<'a> {
+    engine: &'a HostEngine,
+    linker: &'a Linker<HostState>,
+    options: &'a AppOptions,
+    metrics: &'a Arc<Metrics>,
+}
+
 fn load_component(
+    loader: &Loader<'_>,
     id: &str,
     path: &Path,
-    engine: &HostEngine,
-    linker: &Linker<HostState>,
-    options: &AppOptions,
     variables: Arc<LiveVariables>,
     environment: BTreeMap<String, String>,
 ) -> Result<LoadedComponent, AppError> {
+    let Loader {
+        engine,
+        linker,
+        options,
+        metrics,
+    } = *loader;
     let wasm_error = |e: wasmtime::Error| AppError::Wasm {
         component: id.to_owned(),
         path: path.to_owned(),
@@ -335,6 +352,11 @@ fn load_component(
         compile_cache::load(&engine.engine, &wasm, options.cache_dir.as_deref())
             .map_err(wasm_error)?;
     let load_time = started.elapsed();
+    let outcome = match cache {
+        CacheOutcome::Hit => "cache_hit",
+        CacheOutcome::Compiled => "compiled",
+    };
+    metrics.component_loads.with_label_values(&[outcome]).inc();
     let instance_pre = linker.instantiate_pre(&component).map_err(wasm_error)?;
     let pre = match wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre.clone()) {
         Ok(pre) => ProxyPre::P3(pre),
@@ -353,6 +375,7 @@ fn load_component(
         variables,
         environment,
         options.policy,
+        metrics.clone(),
     );
     Ok(LoadedComponent {
         id: id.to_owned(),

@@ -17,6 +17,7 @@ use wasmtime_wasi_http::handler::{
 };
 
 use crate::engine::ticks;
+use crate::metrics::Metrics;
 use crate::state::HostState;
 use crate::variables::LiveVariables;
 
@@ -64,6 +65,7 @@ pub struct ComponentHandler {
     variables: Arc<LiveVariables>,
     environment: BTreeMap<String, String>,
     policy: InstancePolicy,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for ComponentHandler {
@@ -83,6 +85,7 @@ impl ComponentHandler {
         variables: Arc<LiveVariables>,
         environment: BTreeMap<String, String>,
         policy: InstancePolicy,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let version = match pre {
             ProxyPre::P2(_) => WasiHttpVersion::P2,
@@ -103,6 +106,7 @@ impl ComponentHandler {
             variables,
             environment,
             policy,
+            metrics,
         }
     }
 
@@ -132,7 +136,12 @@ impl HandlerState for ComponentHandler {
         store.limiter(|state| state.limits());
         store.epoch_deadline_trap();
         store.set_epoch_deadline(ticks(self.policy.request_timeout));
+        let started = Instant::now();
         let proxy = self.pre.instantiate_async(&mut store).await?;
+        self.metrics
+            .instantiation
+            .observe(started.elapsed().as_secs_f64());
+        self.metrics.active_instances.inc();
         Ok(Instance {
             store,
             proxy,
@@ -145,6 +154,7 @@ impl HandlerState for ComponentHandler {
             state: Worker {
                 policy: self.policy,
                 variables: self.variables.clone(),
+                metrics: self.metrics.clone(),
             },
         })
     }
@@ -187,6 +197,7 @@ impl WorkerExpiration for Expiration {
 pub struct Worker {
     policy: InstancePolicy,
     variables: Arc<LiveVariables>,
+    metrics: Arc<Metrics>,
 }
 
 impl WorkerState for Worker {
@@ -216,6 +227,7 @@ impl WorkerState for Worker {
     }
 
     fn drop(&self, store: Store<HostState>, result: wasmtime::Result<()>) {
+        self.metrics.active_instances.dec();
         if let Err(e) = result {
             tracing::warn!(error = %format!("{e:#}"), "guest instance failed");
         }

@@ -9,7 +9,8 @@
 //! - [`state`], [`config_store`]: per-store host data and `wasi:config/store`.
 //! - [`handler`]: instances, limits and reuse behind `ProxyHandler`.
 //! - [`app`]: a loaded app (routes → components).
-//! - [`server`]: the HTTP server with health routes and graceful shutdown.
+//! - [`metrics`]: Prometheus metrics with the pod's identity.
+//! - [`server`]: the HTTP server with health and metrics routes and graceful shutdown.
 #![deny(missing_docs)]
 
 pub mod app;
@@ -19,6 +20,7 @@ pub mod config_store;
 pub mod engine;
 pub mod handler;
 pub mod manifest;
+pub mod metrics;
 pub mod reload;
 pub mod routes;
 pub mod server;

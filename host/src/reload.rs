@@ -4,7 +4,6 @@
 //! alike, at the cost of one small directory read per interval.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::app::App;
@@ -32,16 +31,25 @@ pub async fn watch(app: Arc<App>, interval: Duration) {
         match &current {
             Ok(values) => match app.apply_config_dir(values) {
                 Ok(generation) => {
-                    app.reloads.ok.fetch_add(1, Ordering::Relaxed);
+                    app.metrics()
+                        .config_reloads
+                        .with_label_values(&["ok"])
+                        .inc();
                     tracing::info!(generation, dir = %dir.display(), "config reloaded");
                 }
                 Err(e) => {
-                    app.reloads.failed.fetch_add(1, Ordering::Relaxed);
+                    app.metrics()
+                        .config_reloads
+                        .with_label_values(&["failed"])
+                        .inc();
                     tracing::warn!(error = %e, "config reload rejected; keeping the last good config");
                 }
             },
             Err(e) => {
-                app.reloads.failed.fetch_add(1, Ordering::Relaxed);
+                app.metrics()
+                    .config_reloads
+                    .with_label_values(&["failed"])
+                    .inc();
                 tracing::warn!(error = %e, "config reload rejected; keeping the last good config");
             }
         }

@@ -1,4 +1,4 @@
-//! The HTTP server: hyper accept loop, host routes (health), routing to components, bounded
+//! The HTTP server: hyper accept loop, host routes (health, metrics), routing to components, bounded
 //! concurrency, and graceful shutdown that lets in-flight requests finish.
 //! Pattern follows `wasmtime serve` (wasmtime-cli 48 `src/commands/serve.rs`).
 
@@ -81,7 +81,7 @@ pub async fn serve(
         let shared = shared.clone();
         let service = service_fn(move |request| {
             let shared = shared.clone();
-            async move { Ok::<_, Infallible>(dispatch(&shared, request).await) }
+            async move { Ok::<_, Infallible>(handle(&shared, request).await) }
         });
         let connection = http1::Builder::new()
             .keep_alive(true)
@@ -127,12 +127,74 @@ fn error(status: StatusCode, message: &str) -> Response<WasiBody> {
     respond(status, "application/json", body)
 }
 
+/// Paths recorded under their own `route` label; everything else is `other`, so a client
+/// cannot grow the metrics without bound by inventing paths.
+const LABELLED_ROUTES: [&str; 15] = [
+    "/",
+    "/index.html",
+    "/app.js",
+    "/heart_web.js",
+    "/heart_web_bg.wasm",
+    "/api/heart",
+    "/heart.svg",
+    "/heart.json",
+    "/heart.png",
+    "/heart.txt",
+    "/api/pulse",
+    "/api/symbol",
+    "/api/config",
+    "/metrics",
+    "/healthz",
+];
+
+/// Paths whose successful responses are heart frames (counted as beats).
+const FRAME_ROUTES: [&str; 5] = [
+    "/api/heart",
+    "/heart.svg",
+    "/heart.json",
+    "/heart.png",
+    "/heart.txt",
+];
+
+/// Answers one request and records it in the metrics.
+async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<WasiBody> {
+    let started = std::time::Instant::now();
+    let path = request.uri().path();
+    let route = LABELLED_ROUTES
+        .iter()
+        .find(|r| **r == path)
+        .copied()
+        .unwrap_or("other");
+    let is_frame = FRAME_ROUTES.contains(&path);
+    let response = dispatch(shared, request).await;
+    let metrics = shared.app.metrics();
+    metrics
+        .requests
+        .with_label_values(&[route, response.status().as_str()])
+        .inc();
+    metrics
+        .request_duration
+        .with_label_values(&[route])
+        .observe(started.elapsed().as_secs_f64());
+    if is_frame && response.status() == StatusCode::OK {
+        metrics.beats.inc();
+    }
+    response
+}
+
 async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiBody> {
     match request.uri().path() {
         "/healthz" => return respond(StatusCode::OK, "text/plain; charset=utf-8", "ok\n"),
         "/readyz" => return respond(StatusCode::OK, "text/plain; charset=utf-8", "ready\n"),
         "/.well-known/spin/health" => {
             return respond(StatusCode::OK, "text/plain; charset=utf-8", "OK");
+        }
+        "/metrics" => {
+            return respond(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                shared.app.metrics().encode(),
+            );
         }
         _ => {}
     }
@@ -161,6 +223,12 @@ async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiB
         Ok(response) => response,
         Err(e) if e.is::<ExpirationError>() => {
             tracing::warn!(component = %component.id, "guest timed out");
+            shared
+                .app
+                .metrics()
+                .guest_failures
+                .with_label_values(&["timeout"])
+                .inc();
             error(
                 StatusCode::GATEWAY_TIMEOUT,
                 "the component did not answer within its time limit",
@@ -168,6 +236,12 @@ async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiB
         }
         Err(e) if e.is::<InstantiationError<()>>() => {
             tracing::warn!(component = %component.id, error = %format!("{e:#}"), "instantiation failed");
+            shared
+                .app
+                .metrics()
+                .guest_failures
+                .with_label_values(&["instantiation"])
+                .inc();
             error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the component could not be instantiated",
@@ -175,6 +249,12 @@ async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiB
         }
         Err(e) => {
             tracing::warn!(component = %component.id, error = %format!("{e:#}"), "guest failed");
+            shared
+                .app
+                .metrics()
+                .guest_failures
+                .with_label_values(&["trap"])
+                .inc();
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the component failed while handling the request",

@@ -120,6 +120,21 @@ fn valid_changes_are_live_within_2_s_and_invalid_ones_are_rejected_whole() {
             && c["bpm"] == 60)
         .is_some()
     );
+
+    let metrics = host.get("/metrics", None).text();
+    let reloads = |result| {
+        support::metric(
+            &metrics,
+            "heart_config_reloads_total",
+            &[("result", result)],
+        )
+    };
+    assert_eq!(reloads("ok"), Some(2.0), "two reloads applied");
+    assert_eq!(reloads("failed"), Some(1.0), "one reload rejected");
+    assert_eq!(
+        support::metric(&metrics, "heart_config_generation", &[]),
+        Some(3.0)
+    );
 }
 
 #[test]

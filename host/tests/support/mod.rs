@@ -84,6 +84,10 @@ pub fn host_command(manifest: &Path, options: &Options<'_>) -> Command {
     cmd.args(["up", "--listen", "127.0.0.1:0", "--from"])
         .arg(manifest)
         .args(options.args);
+    if !options.args.contains(&"--cache-dir") {
+        // Hermetic: never read or write the user's compile cache.
+        cmd.arg("--no-cache");
+    }
     cmd.env_remove("RUST_LOG");
     for (k, v) in options.env {
         cmd.env(k, v);
@@ -274,4 +278,33 @@ impl Reply {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("JSON body ({e}): {}", self.text()))
     }
+}
+
+/// The value of the first sample called `name` whose labels include all of `labels`, from a
+/// Prometheus text scrape (label order does not matter).
+pub fn metric(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    scrape
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (series_name, label_text) = match series.split_once('{') {
+                Some((n, rest)) => (n, rest.strip_suffix('}')?),
+                None => (series, ""),
+            };
+            if series_name != name {
+                return None;
+            }
+            let found: Vec<(&str, &str)> = label_text
+                .split("\",")
+                .filter(|p| !p.is_empty())
+                .filter_map(|p| p.split_once("=\""))
+                .map(|(k, v)| (k.trim_start_matches(','), v.trim_end_matches('"')))
+                .collect();
+            labels
+                .iter()
+                .all(|l| found.contains(l))
+                .then(|| value.parse().ok())
+                .flatten()
+        })
 }

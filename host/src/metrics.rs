@@ -1,0 +1,235 @@
+//! Prometheus metrics, exposed at `/metrics` in the text format. Every series carries the
+//! instance's identity (`pod_name`, `namespace` from the Kubernetes downward API, falling back
+//! to the hostname and `default`) as constant labels.
+
+use std::collections::HashMap;
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder, exponential_buckets,
+};
+
+/// Who this instance is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// `POD_NAME`, else the hostname.
+    pub pod_name: String,
+    /// `POD_NAMESPACE`, else `default`.
+    pub namespace: String,
+}
+
+impl Identity {
+    /// From `lookup` (the process environment in production) with the hostname fallback.
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let non_empty = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+        Self {
+            pod_name: non_empty("POD_NAME").unwrap_or_else(hostname),
+            namespace: non_empty("POD_NAMESPACE").unwrap_or_else(|| "default".to_owned()),
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The host's metrics.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// `heart_display_beats_total`: heart frames emitted by this instance.
+    pub beats: IntCounter,
+    /// `heart_http_requests_total{route,status}`.
+    pub requests: IntCounterVec,
+    /// `heart_http_request_duration_seconds{route}`.
+    pub request_duration: HistogramVec,
+    /// `heart_wasm_instantiation_seconds`.
+    pub instantiation: Histogram,
+    /// `heart_wasm_active_instances`.
+    pub active_instances: IntGauge,
+    /// `heart_wasm_guest_failures_total{kind}`: `trap`, `timeout`, `instantiation`.
+    pub guest_failures: IntCounterVec,
+    /// `heart_component_loads_total{outcome}`: `cache_hit`, `compiled`.
+    pub component_loads: IntCounterVec,
+    /// `heart_config_reloads_total{result}`: `ok`, `failed`.
+    pub config_reloads: IntCounterVec,
+    /// `heart_config_generation`: 1 at start, +1 per applied reload.
+    pub config_generation: IntGauge,
+}
+
+impl Metrics {
+    /// Registers every metric (and the process collector) for `identity`.
+    pub fn new(identity: &Identity) -> Result<Self, prometheus::Error> {
+        let labels = HashMap::from([
+            ("pod_name".to_owned(), identity.pod_name.clone()),
+            ("namespace".to_owned(), identity.namespace.clone()),
+        ]);
+        let registry = Registry::new_custom(None, Some(labels))?;
+        let beats = IntCounter::new(
+            "heart_display_beats_total",
+            "Heart frames emitted by this instance.",
+        )?;
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "heart_http_requests_total",
+                "HTTP requests by route and status.",
+            ),
+            &["route", "status"],
+        )?;
+        let request_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "heart_http_request_duration_seconds",
+                "Time to answer a request.",
+            ),
+            &["route"],
+        )?;
+        let instantiation = Histogram::with_opts(
+            HistogramOpts::new(
+                "heart_wasm_instantiation_seconds",
+                "Time to instantiate a component.",
+            )
+            .buckets(exponential_buckets(0.000_01, 2.0, 16)?),
+        )?;
+        let active_instances = IntGauge::new(
+            "heart_wasm_active_instances",
+            "Component instances alive now.",
+        )?;
+        let guest_failures = IntCounterVec::new(
+            Opts::new(
+                "heart_wasm_guest_failures_total",
+                "Requests a guest failed: trap, timeout or instantiation.",
+            ),
+            &["kind"],
+        )?;
+        let component_loads = IntCounterVec::new(
+            Opts::new(
+                "heart_component_loads_total",
+                "Components loaded, from the compile cache or compiled.",
+            ),
+            &["outcome"],
+        )?;
+        let config_reloads = IntCounterVec::new(
+            Opts::new(
+                "heart_config_reloads_total",
+                "Config directory reloads applied or rejected.",
+            ),
+            &["result"],
+        )?;
+        let config_generation =
+            IntGauge::new("heart_config_generation", "Config generation in use.")?;
+        let build_info = build_info()?;
+        for collector in [
+            Box::new(beats.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
+            Box::new(request_duration.clone()),
+            Box::new(instantiation.clone()),
+            Box::new(active_instances.clone()),
+            Box::new(guest_failures.clone()),
+            Box::new(component_loads.clone()),
+            Box::new(config_reloads.clone()),
+            Box::new(config_generation.clone()),
+            Box::new(build_info),
+            Box::new(prometheus::process_collector::ProcessCollector::for_self()),
+        ] {
+            registry.register(collector)?;
+        }
+        // Zero series for known outcomes, so rates and alerts see them before the first event.
+        for result in ["ok", "failed"] {
+            config_reloads.with_label_values(&[result]);
+        }
+        for kind in ["trap", "timeout", "instantiation"] {
+            guest_failures.with_label_values(&[kind]);
+        }
+        config_generation.set(1);
+        Ok(Self {
+            registry,
+            beats,
+            requests,
+            request_duration,
+            instantiation,
+            active_instances,
+            guest_failures,
+            component_loads,
+            config_reloads,
+            config_generation,
+        })
+    }
+
+    /// The text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("encoding gathered metrics into memory cannot fail");
+        String::from_utf8(out).expect("the text format is UTF-8")
+    }
+}
+
+/// `heart_build_info{version,wasmtime} 1`.
+fn build_info() -> Result<prometheus::IntGaugeVec, prometheus::Error> {
+    let info = prometheus::IntGaugeVec::new(
+        Opts::new("heart_build_info", "Build information; always 1."),
+        &["version", "wasmtime"],
+    )?;
+    info.with_label_values(&[env!("CARGO_PKG_VERSION"), WASMTIME_VERSION])
+        .set(1);
+    Ok(info)
+}
+
+/// The Wasmtime version this host is built against (pinned in the workspace).
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_comes_from_the_downward_api_with_fallbacks() {
+        let pod = Identity::from_env(|k| match k {
+            "POD_NAME" => Some("heart-display-0".into()),
+            "POD_NAMESPACE" => Some("hearts".into()),
+            _ => None,
+        });
+        assert_eq!(
+            (pod.pod_name.as_str(), pod.namespace.as_str()),
+            ("heart-display-0", "hearts")
+        );
+        let local = Identity::from_env(|_| None);
+        assert_eq!(local.pod_name, hostname());
+        assert_eq!(local.namespace, "default");
+    }
+
+    #[test]
+    fn wasmtime_version_matches_the_workspace_pin() {
+        let manifest = include_str!("../../Cargo.toml");
+        assert!(manifest.contains(&format!("wasmtime = \"={WASMTIME_VERSION}\"")));
+    }
+
+    #[test]
+    fn every_series_carries_the_identity() {
+        let metrics = Metrics::new(&Identity {
+            pod_name: "p".into(),
+            namespace: "n".into(),
+        })
+        .expect("registers");
+        metrics.beats.inc();
+        let text = metrics.encode();
+        // Constant labels come in no fixed order, so look for each one.
+        for name in ["heart_display_beats_total{", "heart_build_info{"] {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(name))
+                .unwrap_or_else(|| panic!("no {name} in {text}"));
+            assert!(
+                line.contains(r#"pod_name="p""#)
+                    && line.contains(r#"namespace="n""#)
+                    && line.ends_with(" 1"),
+                "{line}"
+            );
+        }
+    }
+}

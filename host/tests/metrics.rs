@@ -1,0 +1,162 @@
+//! `/metrics` from a real scrape of the running host: names, labels, histogram buckets, pod
+//! identity, and `promtool check metrics` (Debian's `prometheus` package) finding no problems.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use support::{Host, Options, metric};
+
+fn scrape(host: &Host) -> String {
+    let reply = host.get("/metrics", None);
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    reply.text()
+}
+
+#[test]
+fn scrape_has_the_documented_series_with_pod_identity() {
+    let env = [("POD_NAME", "heart-display-0"), ("POD_NAMESPACE", "hearts")];
+    let host = Host::start(Options {
+        env: &env,
+        ..Options::default()
+    });
+    for path in [
+        "/api/heart",
+        "/heart.png?size=32",
+        "/heart.json",
+        "/api/heart?love=11",
+        "/api/symbol",
+        "/nope",
+    ] {
+        host.get(path, None);
+    }
+    let text = scrape(&host);
+    let id = [("namespace", "hearts"), ("pod_name", "heart-display-0")];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
+        id.iter().chain(extra).copied().collect()
+    };
+    assert_eq!(
+        metric(&text, "heart_display_beats_total", &id),
+        Some(3.0),
+        "{text}"
+    );
+    let requests = |route, status| {
+        metric(
+            &text,
+            "heart_http_requests_total",
+            &with(&[("route", route), ("status", status)]),
+        )
+    };
+    assert_eq!(requests("/api/heart", "200"), Some(1.0));
+    assert_eq!(
+        requests("/api/heart", "400"),
+        Some(1.0),
+        "the 400 is counted, not as a beat"
+    );
+    assert_eq!(
+        requests("other", "404"),
+        Some(1.0),
+        "unknown paths share one label"
+    );
+    let instantiations = metric(&text, "heart_wasm_instantiation_seconds_count", &id);
+    assert!(
+        instantiations.is_some_and(|n| n >= 6.0),
+        "one fresh instance per request: {instantiations:?}"
+    );
+    assert!(
+        metric(
+            &text,
+            "heart_wasm_instantiation_seconds_bucket",
+            &with(&[("le", "0.00001")])
+        )
+        .is_some()
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "heart_component_loads_total",
+            &with(&[("outcome", "compiled")])
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "heart_wasm_guest_failures_total",
+            &with(&[("kind", "trap")])
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "heart_config_reloads_total",
+            &with(&[("result", "failed")])
+        ),
+        Some(0.0)
+    );
+    assert_eq!(metric(&text, "heart_config_generation", &id), Some(1.0));
+    let build = with(&[("version", "0.1.0"), ("wasmtime", "48.0.8")]);
+    assert_eq!(
+        metric(&text, "heart_build_info", &build),
+        Some(1.0),
+        "{text}"
+    );
+    for process in [
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+    ] {
+        assert!(
+            metric(&text, process, &id).is_some_and(|v| v > 0.0),
+            "missing {process}"
+        );
+    }
+}
+
+#[test]
+fn without_the_downward_api_identity_falls_back_to_hostname_and_default() {
+    let host = Host::start(Options::default());
+    host.get("/heart.svg", None);
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
+    let id = [("namespace", "default"), ("pod_name", hostname.trim())];
+    assert_eq!(
+        metric(&scrape(&host), "heart_display_beats_total", &id),
+        Some(1.0)
+    );
+}
+
+#[test]
+fn promtool_finds_no_problems_in_a_live_scrape() {
+    let host = Host::start(Options::default());
+    host.get("/api/heart", None);
+    let text = scrape(&host);
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs (Debian package `prometheus`; .ci/run installs it)");
+    promtool
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(text.as_bytes())
+        .expect("writing the scrape");
+    let output = promtool.wait_with_output().expect("promtool finishes");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success() && report.trim().is_empty(),
+        "promtool: {report}"
+    );
+}
