@@ -28,23 +28,17 @@ pub async fn watch(app: Arc<App>, interval: Duration) {
         if current == last {
             continue;
         }
-        match &current {
-            Ok(values) => match app.apply_config_dir(values) {
-                Ok(generation) => {
-                    app.metrics()
-                        .config_reloads
-                        .with_label_values(&["ok"])
-                        .inc();
-                    tracing::info!(generation, dir = %dir.display(), "config reloaded");
-                }
-                Err(e) => {
-                    app.metrics()
-                        .config_reloads
-                        .with_label_values(&["failed"])
-                        .inc();
-                    tracing::warn!(error = %e, "config reload rejected; keeping the last good config");
-                }
-            },
+        let outcome = current
+            .clone()
+            .and_then(|values| app.apply_config_dir(&values).map_err(|e| e.to_string()));
+        match outcome {
+            Ok(generation) => {
+                app.metrics()
+                    .config_reloads
+                    .with_label_values(&["ok"])
+                    .inc();
+                tracing::info!(generation, dir = %dir.display(), "config reloaded");
+            }
             Err(e) => {
                 app.metrics()
                     .config_reloads

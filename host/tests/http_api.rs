@@ -304,17 +304,10 @@ fn spin_variables_from_the_environment_reach_the_component() {
 
 #[test]
 fn invalid_variables_stop_the_start_with_a_clear_message() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let manifest = support::manifest_for(dir.path(), &support::component("heart_http.wasm"));
-    let options = Options {
+    let stderr = support::start_failure(&Options {
         env: &[("SPIN_VARIABLE_LOVE_LEVEL", "11")],
         ..Options::default()
-    };
-    let output = support::host_command(&manifest, &options)
-        .output()
-        .expect("runs");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    });
     assert!(
         stderr.contains("love level `11` is out of range 1..=10"),
         "{stderr}"

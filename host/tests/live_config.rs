@@ -153,21 +153,12 @@ fn environment_variables_beat_the_config_directory() {
 fn an_invalid_directory_stops_the_start() {
     let cm = tempfile::tempdir().expect("temp dir");
     publish(cm.path(), "v1", &[("bpm", "500")]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let manifest = support::manifest_for(dir.path(), &support::component("heart_http.wasm"));
     let cm_path = cm.path().to_str().expect("utf-8").to_owned();
     let args = ["--config-dir", cm_path.as_str()];
-    let output = support::host_command(
-        &manifest,
-        &Options {
-            args: &args,
-            ..Options::default()
-        },
-    )
-    .output()
-    .expect("runs");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = support::start_failure(&Options {
+        args: &args,
+        ..Options::default()
+    });
     assert!(
         stderr.contains("`bpm`: bpm `500` is out of range 30..=220"),
         "{stderr}"

@@ -98,6 +98,20 @@ pub fn host_command(manifest: &Path, options: &Options<'_>) -> Command {
     cmd
 }
 
+/// Runs a host that must refuse to start; returns its stderr.
+pub fn start_failure(options: &Options<'_>) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = manifest_for(dir.path(), &component(options.wasm));
+    let output = host_command(&manifest, options)
+        .output()
+        .expect("heart-host runs");
+    assert!(
+        !output.status.success(),
+        "heart-host started although it should not"
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 impl Host {
     /// Starts a host serving `options.wasm` with the repository's spin.toml.
     pub fn start(options: Options<'_>) -> Host {
