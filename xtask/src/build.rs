@@ -9,10 +9,12 @@ use anyhow::{Context, Result};
 
 use crate::cmd::{cargo, root, run};
 
-/// A component crate and the file `spin.toml`/tests expect in `dist/`.
-pub const COMPONENTS: [(&str, &str); 2] = [
+/// A component crate and the file `spin.toml`/tests expect in `dist/` (`heart-faults` is a
+/// test fixture for the host's limits, never deployed).
+pub const COMPONENTS: [(&str, &str); 3] = [
     ("heart-http", "heart_http.wasm"),
     ("heart-http-p3", "heart_http_p3.wasm"),
+    ("heart-faults", "heart_faults.wasm"),
 ];
 
 /// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/` in the workspace).
