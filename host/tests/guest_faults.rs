@@ -63,3 +63,37 @@ fn trap_loop_and_memory_hog_fail_only_their_request() {
         Some(0.0)
     );
 }
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
+    let mut host = Host::start(Options {
+        wasm: "heart_faults.wasm",
+        ..Options::default()
+    });
+    let base = host.base.clone();
+    let in_flight = std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = agent
+            .get(&format!("{base}/slow"))
+            .call()
+            .expect("request completes");
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().expect("body"))
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let code = host.terminate(Duration::from_secs(10));
+    let (status, body) = in_flight.join().expect("client thread");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "slow ok"),
+        "the in-flight request finished"
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "clean exit after the grace period's work is done"
+    );
+}
