@@ -156,16 +156,6 @@ fn up(args: UpArgs) -> Result<()> {
             .context("reading the listen address")?;
         // Tests and scripts read this line to find the port.
         println!("heart-host listening on http://{address}/");
-        for component in app.components() {
-            eprintln!(
-                "  {} ({:?}, {:?} in {:?}) from {}",
-                component.id,
-                component.version(),
-                component.cache,
-                component.load_time,
-                component.path.display()
-            );
-        }
         let server = ServerOptions {
             max_concurrent_requests: max_instances as usize,
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),

@@ -324,7 +324,7 @@ fn compile_cache_makes_the_second_start_a_cache_hit() {
         ..Options::default()
     });
     assert_eq!(first.get("/api/symbol", None).status, 200);
-    let first_log = first.stderr_lines().join("\n");
+    let first_log = first.stderr_until("component ready").join("\n");
     drop(first);
     assert!(first_log.contains("Compiled"), "{first_log}");
     assert_eq!(
@@ -338,7 +338,7 @@ fn compile_cache_makes_the_second_start_a_cache_hit() {
         ..Options::default()
     });
     assert_eq!(second.get("/api/symbol", None).status, 200);
-    let second_log = second.stderr_lines().join("\n");
+    let second_log = second.stderr_until("component ready").join("\n");
     assert!(second_log.contains("Hit"), "{second_log}");
 }
 
@@ -347,4 +347,27 @@ fn sigterm_stops_the_host_cleanly() {
     let mut host = start("heart_http.wasm");
     assert_eq!(host.get("/healthz", None).status, 200);
     assert_eq!(host.terminate(Duration::from_secs(15)), Some(0));
+}
+
+#[test]
+fn json_log_format_writes_one_json_object_per_line() {
+    let host = Host::start(Options {
+        args: &["--log-format", "json"],
+        ..Options::default()
+    });
+    assert_eq!(host.get("/healthz", None).status, 200);
+    let lines = host.stderr_until("component ready");
+    assert!(!lines.is_empty(), "the host logs at start-up");
+    for line in &lines {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            value["level"].is_string() && value["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("component ready")),
+        "{lines:?}"
+    );
 }

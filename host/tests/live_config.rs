@@ -107,7 +107,7 @@ fn valid_changes_are_live_within_2_s_and_invalid_ones_are_rejected_whole() {
         (config["love_level"].as_i64(), config["bpm"].as_i64()),
         (Some(3), Some(120))
     );
-    let log = host.stderr_lines().join("\n");
+    let log = host.stderr_until("keeping the last good config").join("\n");
     assert!(
         log.contains("love level `11` is out of range 1..=10"),
         "{log}"

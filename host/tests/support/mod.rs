@@ -183,9 +183,23 @@ impl Host {
         Reply::from(agent().run(request).expect("request completes"))
     }
 
-    /// Stderr lines printed so far.
-    pub fn stderr_lines(&self) -> Vec<String> {
-        self.stderr.try_iter().collect()
+    /// Stderr lines read until one contains `needle` (or 10 s pass); the lines read so far.
+    pub fn stderr_until(&self, needle: &str) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut lines = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(needle);
+                    lines.push(line);
+                    if found {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        lines
     }
 
     /// Sends SIGTERM and waits up to `timeout` for exit; returns the exit code.
