@@ -219,46 +219,35 @@ async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiB
     };
     tracing::debug!(method = %request.method(), uri = %request.uri(), component = %component.id, "request");
     let request = request.map(|body| body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
-    match component.handler.handle((), request).await {
-        Ok(response) => response,
-        Err(e) if e.is::<ExpirationError>() => {
-            tracing::warn!(component = %component.id, "guest timed out");
-            shared
-                .app
-                .metrics()
-                .guest_failures
-                .with_label_values(&["timeout"])
-                .inc();
-            error(
-                StatusCode::GATEWAY_TIMEOUT,
-                "the component did not answer within its time limit",
-            )
-        }
-        Err(e) if e.is::<InstantiationError<()>>() => {
-            tracing::warn!(component = %component.id, error = %format!("{e:#}"), "instantiation failed");
-            shared
-                .app
-                .metrics()
-                .guest_failures
-                .with_label_values(&["instantiation"])
-                .inc();
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the component could not be instantiated",
-            )
-        }
-        Err(e) => {
-            tracing::warn!(component = %component.id, error = %format!("{e:#}"), "guest failed");
-            shared
-                .app
-                .metrics()
-                .guest_failures
-                .with_label_values(&["trap"])
-                .inc();
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the component failed while handling the request",
-            )
-        }
-    }
+    let error_value = match component.handler.handle((), request).await {
+        Ok(response) => return response,
+        Err(e) => e,
+    };
+    let (kind, status, message) = if error_value.is::<ExpirationError>() {
+        (
+            "timeout",
+            StatusCode::GATEWAY_TIMEOUT,
+            "the component did not answer within its time limit",
+        )
+    } else if error_value.is::<InstantiationError<()>>() {
+        (
+            "instantiation",
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the component could not be instantiated",
+        )
+    } else {
+        (
+            "trap",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the component failed while handling the request",
+        )
+    };
+    tracing::warn!(component = %component.id, kind, error = %format!("{error_value:#}"), "guest failed");
+    shared
+        .app
+        .metrics()
+        .guest_failures
+        .with_label_values(&[kind])
+        .inc();
+    error(status, message)
 }

@@ -37,6 +37,14 @@ impl WasiHttpHooks for DenyOutbound {
     }
 }
 
+/// The same values in the form `wasmtime-wasi-config` (rc.1) reads.
+fn rc1_copy(variables: &Snapshot) -> wasmtime_wasi_config::WasiConfigVariables {
+    variables
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// Per-store host data.
 pub struct HostState {
     table: ResourceTable,
@@ -70,10 +78,7 @@ impl HostState {
         for (k, v) in environment {
             wasi.env(k, v);
         }
-        let rc1_variables = variables
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let rc1_variables = rc1_copy(&variables);
         Self {
             table: ResourceTable::new(),
             wasi: wasi.build(),
@@ -97,10 +102,7 @@ impl HostState {
     /// Replaces the variables (when a reused instance takes a new request after a reload).
     pub fn set_variables(&mut self, variables: Snapshot) {
         if !std::sync::Arc::ptr_eq(&variables, &self.variables) {
-            self.rc1_variables = variables
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            self.rc1_variables = rc1_copy(&variables);
             self.variables = variables;
         }
     }
