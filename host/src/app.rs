@@ -137,6 +137,8 @@ pub struct App {
     declared: BTreeMap<String, VariableDecl>,
     env_values: BTreeMap<String, String>,
     config_dir: Option<PathBuf>,
+    /// The config-directory values applied at load, where the reload watcher starts from.
+    loaded_dir_values: ConfigDirValues,
     metrics: Arc<Metrics>,
     engine: HostEngine,
     _ticker: EpochTicker,
@@ -226,6 +228,7 @@ impl App {
             declared: manifest.variables,
             env_values,
             config_dir: options.config_dir.clone(),
+            loaded_dir_values: ConfigDirValues(dir_values),
             metrics,
             engine,
             _ticker: ticker,
@@ -250,6 +253,11 @@ impl App {
     /// The config directory, if one was given.
     pub fn config_dir(&self) -> Option<&Path> {
         self.config_dir.as_deref()
+    }
+
+    /// The config-directory values applied when the app was loaded.
+    pub fn loaded_config_dir_values(&self) -> &ConfigDirValues {
+        &self.loaded_dir_values
     }
 
     /// Re-layers every component's variables with new config-directory `values`, all or

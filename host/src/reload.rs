@@ -19,9 +19,10 @@ pub async fn watch(app: Arc<App>, interval: Duration) {
     let Some(dir) = app.config_dir().map(ToOwned::to_owned) else {
         return;
     };
-    // What the directory held when last acted on: the values, or the error text.
+    // What the directory held when last acted on (the values, or the error text), starting
+    // from what the app applied at load so a change made since then is not missed.
     let mut last: Result<config_dir::ConfigDirValues, String> =
-        config_dir::read(&dir).map_err(|e| e.to_string());
+        Ok(app.loaded_config_dir_values().clone());
     loop {
         tokio::time::sleep(interval).await;
         let current = config_dir::read(&dir).map_err(|e| e.to_string());
