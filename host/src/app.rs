@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use heart_core::{AlertThreshold, Field};
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre};
 
@@ -16,6 +17,7 @@ use crate::engine::{self, EngineOptions, EpochTicker, HostEngine};
 use crate::handler::{ComponentHandler, InstancePolicy, WasiHttpVersion};
 use crate::manifest::{Manifest, ManifestError, RouteDecl, SourceDecl, VariableDecl};
 use crate::metrics::{Identity, Metrics};
+use crate::presence::Presence;
 use crate::routes::RoutePattern;
 use crate::state::HostState;
 use crate::variables::{self, LiveVariables, VariableError};
@@ -140,6 +142,7 @@ pub struct App {
     /// The config-directory values applied at load, where the reload watcher starts from.
     loaded_dir_values: ConfigDirValues,
     metrics: Arc<Metrics>,
+    presence: Presence,
     engine: HostEngine,
     _ticker: EpochTicker,
 }
@@ -220,6 +223,8 @@ impl App {
             routes.push((RoutePattern::parse(route), slot));
         }
         let ticker = EpochTicker::start(engine.engine.clone());
+        let presence = Presence::default();
+        presence.set_alert_threshold(alert_threshold(&app_values));
         Ok(Self {
             name: manifest.application.name,
             routes,
@@ -230,6 +235,7 @@ impl App {
             config_dir: options.config_dir.clone(),
             loaded_dir_values: ConfigDirValues(dir_values),
             metrics,
+            presence,
             engine,
             _ticker: ticker,
         })
@@ -248,6 +254,11 @@ impl App {
     /// The host's metrics.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// The client presence table.
+    pub fn presence(&self) -> &Presence {
+        &self.presence
     }
 
     /// The config directory, if one was given.
@@ -277,6 +288,8 @@ impl App {
                 })?;
             expanded.push(values);
         }
+        self.presence
+            .set_alert_threshold(alert_threshold(&app_values));
         let mut generation = 0;
         for (component, values) in self.components.iter().zip(expanded) {
             generation = generation.max(component.handler.state().variables().replace(values));
@@ -308,6 +321,15 @@ impl App {
 }
 
 /// The directory component paths are relative to.
+/// The presence alert threshold among the app's variables (`alert_threshold`); the default when
+/// the app declares none. Values were validated when the layers were read.
+fn alert_threshold(app_values: &BTreeMap<String, String>) -> AlertThreshold {
+    app_values
+        .get(Field::AlertThreshold.variable())
+        .and_then(|v| AlertThreshold::parse(v).ok())
+        .unwrap_or_default()
+}
+
 fn manifest_dir(manifest: &Path) -> PathBuf {
     match manifest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),

@@ -9,11 +9,14 @@
 //! - [`state`], [`config_store`]: per-store host data and `wasi:config/store`.
 //! - [`handler`]: instances, limits and reuse behind `ProxyHandler`.
 //! - [`app`]: a loaded app (routes → components).
+//! - [`presence`], [`beat`]: the client presence table and `POST /api/beat` with its sweep.
 //! - [`metrics`]: Prometheus metrics with the pod's identity.
+//! - [`response`]: host-generated responses.
 //! - [`server`]: the HTTP server with health and metrics routes and graceful shutdown.
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod beat;
 pub mod compile_cache;
 pub mod config_dir;
 pub mod config_store;
@@ -21,7 +24,9 @@ pub mod engine;
 pub mod handler;
 pub mod manifest;
 pub mod metrics;
+pub mod presence;
 pub mod reload;
+pub mod response;
 pub mod routes;
 pub mod server;
 pub mod state;

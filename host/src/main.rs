@@ -161,16 +161,9 @@ fn up(args: UpArgs) -> Result<()> {
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             ..ServerOptions::default()
         };
-        let app = Arc::new(app);
-        let watcher = tokio::spawn(heart_host::reload::watch(
-            app.clone(),
-            heart_host::reload::POLL_INTERVAL,
-        ));
-        let served = heart_host::serve(listener, app, server, shutdown_signal())
+        heart_host::serve(listener, Arc::new(app), server, shutdown_signal())
             .await
-            .context("serving");
-        watcher.abort();
-        served
+            .context("serving")
     })
 }
 

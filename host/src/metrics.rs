@@ -4,9 +4,12 @@
 
 use std::collections::HashMap;
 
+use heart_core::presence::ClientState;
+
+use crate::presence::StateCounts;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder, exponential_buckets,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder, exponential_buckets,
 };
 
 /// Who this instance is.
@@ -59,6 +62,12 @@ pub struct Metrics {
     pub config_reloads: IntCounterVec,
     /// `heart_config_generation`: 1 at start, +1 per applied reload.
     pub config_generation: IntGauge,
+    /// `heart_rate_total`: client heartbeats received (`POST /api/beat` accepted).
+    pub heart_rate: IntCounter,
+    /// `beat_latency_seconds`: how late each client beat came against its bpm's schedule.
+    pub beat_latency: Histogram,
+    /// `heart_clients{state}`: tracked clients by presence state.
+    pub clients: IntGaugeVec,
 }
 
 impl Metrics {
@@ -121,6 +130,18 @@ impl Metrics {
         )?;
         let config_generation =
             IntGauge::new("heart_config_generation", "Config generation in use.")?;
+        let heart_rate = IntCounter::new("heart_rate_total", "Client heartbeats received.")?;
+        let beat_latency = Histogram::with_opts(
+            HistogramOpts::new(
+                "beat_latency_seconds",
+                "How late each client beat arrived against the schedule its bpm implies.",
+            )
+            .buckets(exponential_buckets(0.01, 2.0, 8)?),
+        )?;
+        let clients = IntGaugeVec::new(
+            Opts::new("heart_clients", "Tracked clients by presence state."),
+            &["state"],
+        )?;
         let build_info = build_info()?;
         for collector in [
             Box::new(beats.clone()) as Box<dyn prometheus::core::Collector>,
@@ -132,6 +153,9 @@ impl Metrics {
             Box::new(component_loads.clone()),
             Box::new(config_reloads.clone()),
             Box::new(config_generation.clone()),
+            Box::new(heart_rate.clone()),
+            Box::new(beat_latency.clone()),
+            Box::new(clients.clone()),
             Box::new(build_info),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
@@ -143,6 +167,9 @@ impl Metrics {
         }
         for kind in ["trap", "timeout", "instantiation"] {
             guest_failures.with_label_values(&[kind]);
+        }
+        for state in ClientState::ALL {
+            clients.with_label_values(&[state.name()]);
         }
         config_generation.set(1);
         Ok(Self {
@@ -156,7 +183,19 @@ impl Metrics {
             component_loads,
             config_reloads,
             config_generation,
+            heart_rate,
+            beat_latency,
+            clients,
         })
+    }
+
+    /// Sets the `heart_clients` gauge from the presence table's counts.
+    pub fn record_presence(&self, counts: &StateCounts) {
+        for state in ClientState::ALL {
+            self.clients
+                .with_label_values(&[state.name()])
+                .set(i64::try_from(counts.get(state)).unwrap_or(i64::MAX));
+        }
     }
 
     /// The text exposition of every metric.
@@ -170,8 +209,8 @@ impl Metrics {
 }
 
 /// `heart_build_info{version,wasmtime} 1`.
-fn build_info() -> Result<prometheus::IntGaugeVec, prometheus::Error> {
-    let info = prometheus::IntGaugeVec::new(
+fn build_info() -> Result<IntGaugeVec, prometheus::Error> {
+    let info = IntGaugeVec::new(
         Opts::new("heart_build_info", "Build information; always 1."),
         &["version", "wasmtime"],
     )?;

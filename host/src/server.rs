@@ -6,8 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -20,6 +19,9 @@ use wasmtime_wasi_http::WasiBody;
 use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
 
 use crate::app::App;
+use crate::beat;
+use crate::reload;
+use crate::response::{error, respond};
 
 /// Server limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,11 @@ pub async fn serve(
         permits: Semaphore::new(options.max_concurrent_requests.max(1)),
         options,
     });
+    // Background work that lives as long as the server: config hot reload and presence sweep.
+    let background = [
+        tokio::spawn(reload::watch(shared.app.clone(), reload::POLL_INTERVAL)),
+        tokio::spawn(beat::sweep(shared.app.clone(), beat::SWEEP_INTERVAL)),
+    ];
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -94,6 +101,9 @@ pub async fn serve(
         });
     }
     drop(listener);
+    for task in background {
+        task.abort();
+    }
     tracing::info!("shutting down: no new connections; waiting for in-flight requests");
     match tokio::time::timeout(shared.options.shutdown_grace, graceful.shutdown()).await {
         Ok(()) => tracing::info!("all connections closed"),
@@ -104,32 +114,9 @@ pub async fn serve(
     Ok(())
 }
 
-/// A complete host-generated response.
-fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<WasiBody> {
-    let mut response = Response::new(
-        Full::new(body.into())
-            .map_err(|e: Infallible| match e {})
-            .boxed_unsync(),
-    );
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        content_type
-            .parse()
-            .expect("static content types are valid header values"),
-    );
-    response
-}
-
-/// A JSON error body `{"error": message}`.
-fn error(status: StatusCode, message: &str) -> Response<WasiBody> {
-    let body = serde_json::json!({ "error": message }).to_string();
-    respond(status, "application/json", body)
-}
-
 /// Paths recorded under their own `route` label; everything else is `other`, so a client
 /// cannot grow the metrics without bound by inventing paths.
-const LABELLED_ROUTES: [&str; 15] = [
+const LABELLED_ROUTES: [&str; 16] = [
     "/",
     "/index.html",
     "/app.js",
@@ -145,6 +132,7 @@ const LABELLED_ROUTES: [&str; 15] = [
     "/api/config",
     "/metrics",
     "/healthz",
+    beat::PATH,
 ];
 
 /// Paths whose successful responses are heart frames (counted as beats).
@@ -190,12 +178,15 @@ async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiB
             return respond(StatusCode::OK, "text/plain; charset=utf-8", "OK");
         }
         "/metrics" => {
+            let metrics = shared.app.metrics();
+            metrics.record_presence(&shared.app.presence().counts());
             return respond(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
-                shared.app.metrics().encode(),
+                metrics.encode(),
             );
         }
+        beat::PATH => return beat::answer(&shared.app, request).await,
         _ => {}
     }
     let Some(component) = shared.app.route(request.uri().path()) else {

@@ -135,6 +135,14 @@ fn without_the_downward_api_identity_falls_back_to_hostname_and_default() {
 fn promtool_finds_no_problems_in_a_live_scrape() {
     let host = Host::start(Options::default());
     host.get("/api/heart", None);
+    for seq in 0..3 {
+        let body = format!(r#"{{"client":"promtool","seq":{seq},"bpm":72}}"#);
+        assert_eq!(
+            host.request("POST", "/api/beat", Some(body.as_bytes()))
+                .status,
+            200
+        );
+    }
     let text = scrape(&host);
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])

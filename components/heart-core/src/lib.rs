@@ -10,6 +10,7 @@
 //! - [`config`], [`color`]: validated configuration values and their parsers.
 //! - [`frame`]: one computed heart frame ([`HeartFrame`]), the input of every renderer.
 //! - [`render`]: SVG, JSON, text and PNG renderers.
+//! - [`presence`]: the client heartbeat state machine behind `POST /api/beat`.
 //! - [`api`]: the HTTP-agnostic API (plain request → plain response) every adapter serves.
 #![deny(missing_docs)]
 
@@ -20,6 +21,7 @@ pub mod ecg;
 pub mod frame;
 pub mod outline;
 pub mod pacing;
+pub mod presence;
 pub mod pulse;
 pub mod render;
 pub mod symbol;

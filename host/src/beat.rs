@@ -1,0 +1,133 @@
+//! The host's presence service: `POST /api/beat` records a client heartbeat in the app's
+//! presence table, and a background sweep ages clients that stopped beating.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use heart_core::presence::{BeatEffect, BeatReport, BeatReportError, MAX_BEAT_BODY_BYTES};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use wasmtime_wasi_http::WasiBody;
+
+use crate::app::App;
+use crate::presence::PresenceError;
+use crate::response::{error, respond};
+
+/// The route.
+pub const PATH: &str = "/api/beat";
+
+/// How long a client may take to send its beat body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often the sweep runs.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Answers `POST /api/beat`: 200 with the client's state, 400 for a malformed or out-of-range
+/// body, 405 for other methods, 408 for a body that does not arrive in time, 413 for a body
+/// over the limit, 503 when the presence table is full.
+pub async fn answer(app: &App, request: Request<Incoming>) -> Response<WasiBody> {
+    if request.method() != Method::POST {
+        let mut response = error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("{PATH} accepts POST only, not {}", request.method()),
+        );
+        response.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("POST"),
+        );
+        return response;
+    }
+    let body = match read_body(request).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let report = match BeatReport::from_json(&body) {
+        Ok(report) => report,
+        Err(e @ BeatReportError::TooLarge { .. }) => {
+            return error(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string());
+        }
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let presence = app.presence();
+    let key = presence.key(&report.client);
+    let effect = match presence.beat(key, report.seq, report.bpm, presence.now_ms()) {
+        Ok(effect) => effect,
+        Err(e @ PresenceError::Full { .. }) => {
+            let mut response = error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+            response.headers_mut().insert(
+                hyper::header::RETRY_AFTER,
+                hyper::header::HeaderValue::from_static("60"),
+            );
+            return response;
+        }
+    };
+    let metrics = app.metrics();
+    metrics.heart_rate.inc();
+    let body = match effect {
+        BeatEffect::Accepted {
+            to,
+            late_ms,
+            missed,
+            ..
+        } => {
+            if let Some(late) = late_ms {
+                metrics.beat_latency.observe(late as f64 / 1000.0);
+            }
+            serde_json::json!({ "state": to, "late_ms": late_ms, "missed": missed, "stale": false })
+        }
+        BeatEffect::Stale { state } => {
+            serde_json::json!({ "state": state, "late_ms": null, "missed": 0, "stale": true })
+        }
+    };
+    respond(StatusCode::OK, "application/json", body.to_string())
+}
+
+/// Reads the body up to [`MAX_BEAT_BODY_BYTES`] within [`BODY_TIMEOUT`].
+async fn read_body(request: Request<Incoming>) -> Result<bytes::Bytes, Response<WasiBody>> {
+    let too_large = |len: &str| {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("beat body of {len} bytes is over the {MAX_BEAT_BODY_BYTES}-byte limit"),
+        )
+    };
+    if let Some(declared) = request
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|n| *n > MAX_BEAT_BODY_BYTES as u64)
+    {
+        return Err(too_large(&declared.to_string()));
+    }
+    let limited = Limited::new(request.into_body(), MAX_BEAT_BODY_BYTES);
+    match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(too_large("more than that")),
+        Ok(Err(e)) => Err(error(
+            StatusCode::BAD_REQUEST,
+            &format!("could not read the beat body: {e}"),
+        )),
+        Err(_) => Err(error(
+            StatusCode::REQUEST_TIMEOUT,
+            &format!(
+                "the beat body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs()
+            ),
+        )),
+    }
+}
+
+/// Sweeps `app`'s presence table every `interval` until the task is dropped, keeping the
+/// `heart_clients` gauge current between scrapes.
+pub async fn sweep(app: Arc<App>, interval: Duration) {
+    loop {
+        tokio::time::sleep(interval).await;
+        let presence = app.presence();
+        let expired = presence.sweep(presence.now_ms());
+        if expired > 0 {
+            tracing::debug!(expired, "presence sweep forgot silent clients");
+        }
+        app.metrics().record_presence(&presence.counts());
+    }
+}

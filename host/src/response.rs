@@ -1,0 +1,35 @@
+//! Host-generated responses (health, metrics, beats and errors).
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Response, StatusCode};
+use wasmtime_wasi_http::WasiBody;
+
+/// A complete response with `content_type` and `body`.
+pub fn respond(
+    status: StatusCode,
+    content_type: &str,
+    body: impl Into<Bytes>,
+) -> Response<WasiBody> {
+    let mut response = Response::new(
+        Full::new(body.into())
+            .map_err(|e: Infallible| match e {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        content_type
+            .parse()
+            .expect("static content types are valid header values"),
+    );
+    response
+}
+
+/// A JSON error body `{"error": message}`.
+pub fn error(status: StatusCode, message: &str) -> Response<WasiBody> {
+    let body = serde_json::json!({ "error": message }).to_string();
+    respond(status, "application/json", body)
+}
