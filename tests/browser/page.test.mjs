@@ -231,6 +231,33 @@ test('the page takes its initial config from /api/config and saves a screenshot'
   await page.close();
 });
 
+/** One series' value from a /metrics scrape of the host (summed over label sets). */
+async function scrapeValue(name, labelFilter = '') {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return text.split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && l.includes(labelFilter))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+test('the page sends a beat per pulse and shows the presence the host reports', async () => {
+  const before = await scrapeValue('heart_rate_total');
+  const { page, problems } = await open();
+  await setBpm(page, 120);
+  // At 120 bpm a beat goes every 500 ms.
+  await page.waitForTimeout(2600);
+  const presence = await page.evaluate(() => window.heartDisplay.presence());
+  assert.equal(presence.available, true);
+  assert.ok(presence.sent >= 4 && presence.sent <= 8, `beats sent in 2.6 s at 60→120 bpm: ${presence.sent}`);
+  assert.equal(presence.state, 'online');
+  assert.match(await page.locator('#presence').textContent(), /presence: online/);
+  const received = (await scrapeValue('heart_rate_total')) - before;
+  assert.ok(received >= presence.sent - 1, `host received ${received} of ${presence.sent}`);
+  assert.ok(await scrapeValue('heart_clients', 'state="online"') >= 1);
+  // Leaving the page: its client stops beating.
+  await page.close();
+  assert.deepEqual(problems, []);
+});
+
 /** A plain static file server for web/static and dist/web: no API behind it. */
 function staticServer() {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
@@ -254,8 +281,10 @@ test('opened from a plain static server, the page runs with the defaults', async
   page.on('response', (r) => {
     // Only the API and the server-rendered favicon are missing here, by design.
     const path = new URL(r.url()).pathname;
-    if (r.status() >= 400 && !['/api/config', '/heart.svg'].includes(path)) problems.push(`HTTP ${r.status()}: ${path}`);
+    if (r.status() >= 400 && !['/api/config', '/heart.svg', '/api/beat'].includes(path)) problems.push(`HTTP ${r.status()}: ${path}`);
   });
+  const beats = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname === '/api/beat') beats.push(r.method()); });
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.waitForFunction(() => window.heartDisplay?.ready === true, null, { timeout: 30_000 });
   const config = await page.evaluate(() => window.heartDisplay.config());
@@ -263,6 +292,11 @@ test('opened from a plain static server, the page runs with the defaults', async
   assert.equal(config.love_level, 7);
   const areas = (await sampleArea(page, 1500)).map(([, a]) => a);
   assert.ok(Math.max(...areas) > Math.min(...areas) * 1.05, 'the heart pulses');
+  // No beat route here: one try (a 404), then the page stops beating and hides the status.
+  assert.deepEqual(beats, ['POST']);
+  const presence = await page.evaluate(() => window.heartDisplay.presence());
+  assert.equal(presence.available, false);
+  assert.equal(await page.locator('#presence').isVisible(), false);
   assert.deepEqual(problems, []);
   await page.close();
   await new Promise((r) => server.close(r));

@@ -32,6 +32,54 @@ function showFallback(reason) {
   }
 }
 
+/**
+ * Presence: one beat per pulse to the host's `POST /api/beat` ({client, seq, bpm}), paused
+ * while the tab is hidden. Only heart-host has the route; where it is missing (plain `spin up`,
+ * a static server) the first 404/405 stops the beats and the page carries on without them.
+ */
+function startBeats(heart) {
+  const el = $('presence');
+  const client = globalThis.crypto?.randomUUID?.()
+    ?? `tab-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  const status = { client, sent: 0, state: null, available: true };
+  let seq = 0;
+  let timer = null;
+  const show = (state) => {
+    status.state = state;
+    const text = `presence: ${state}`;
+    if (el.textContent !== text) el.textContent = text;
+    el.hidden = false;
+  };
+  const beat = async () => {
+    const { bpm } = JSON.parse(heart.config_json());
+    // Schedule the next beat first, so a slow reply does not shift the rhythm.
+    timer = setTimeout(beat, 60_000 / bpm);
+    const body = JSON.stringify({ client, seq: seq++, bpm });
+    status.sent += 1;
+    try {
+      const response = await fetch('/api/beat', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body,
+      });
+      if (response.status === 404 || response.status === 405) {
+        clearTimeout(timer);
+        status.available = false;
+        el.hidden = true;
+        console.info('heart-display: no /api/beat here; presence beats are off');
+      } else if (response.ok) {
+        show((await response.json()).state);
+      }
+    } catch (_) {
+      show('unreachable');
+    }
+  };
+  document.addEventListener('visibilitychange', () => {
+    clearTimeout(timer);
+    if (!document.hidden && status.available) beat();
+  });
+  beat();
+  return status;
+}
+
 async function main() {
   let bundle;
   try {
@@ -103,6 +151,7 @@ async function main() {
   resize();
   showReading();
   heart.start();
+  const presence = startBeats(heart);
 
   // For tests and the curious: read-only views plus the slow-frame hook. (Not `window.heart`:
   // that name already refers to the #heart canvas through named element access.)
@@ -113,6 +162,7 @@ async function main() {
     symbol: () => heart.symbol(),
     outlinePoints: (t, bpm, love) => Array.from(bundle.outline_points(t, bpm, love)),
     setFrameBurn: (ms) => heart.set_frame_burn_ms(ms),
+    presence: () => ({ ...presence }),
   };
 }
 
