@@ -103,7 +103,7 @@ fn main() {
                             presence.key(id),
                             offset + round,
                             bpm,
-                            (offset + round) * 833 + now % 1,
+                            (offset + round) * 833,
                         )
                     });
                 })
