@@ -53,7 +53,7 @@ fn updates_per_second(threads: u64, beat: &(dyn Fn(u64, u64, u64) + Sync)) -> f6
                             beat(i, round, round * 833);
                             done += 1;
                             i += threads;
-                            if done % 65_536 == 0 && started.elapsed() >= RUN {
+                            if done.is_multiple_of(65_536) && started.elapsed() >= RUN {
                                 return done;
                             }
                         }

@@ -12,6 +12,7 @@
 //! - [`presence`], [`beat`]: the client presence table and `POST /api/beat` with its sweep.
 //! - [`metrics`]: Prometheus metrics with the pod's identity.
 //! - [`response`]: host-generated responses.
+//! - [`tls`]: HTTPS certificate/key loading and checks.
 //! - [`server`]: the HTTP server with health and metrics routes and graceful shutdown.
 #![deny(missing_docs)]
 
@@ -30,6 +31,7 @@ pub mod response;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod tls;
 pub mod variables;
 
 pub use app::{App, AppError, AppOptions};

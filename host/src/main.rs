@@ -46,7 +46,29 @@ enum Command {
     ValidateConfig {
         /// The directory.
         dir: PathBuf,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
+}
+
+/// A TLS certificate/key pair (both or neither).
+#[derive(Debug, Args)]
+struct TlsArgs {
+    /// PEM certificate chain for HTTPS (e.g. a mounted Secret's tls.crt).
+    #[arg(long, env = "HEART_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS (e.g. tls.key).
+    #[arg(long, env = "HEART_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    fn files(&self) -> Option<heart_host::tls::TlsFiles> {
+        Some(heart_host::tls::TlsFiles {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +111,8 @@ struct UpArgs {
     /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
     #[arg(long, default_value_t = 10)]
     shutdown_grace_secs: u64,
+    #[command(flatten)]
+    tls: TlsArgs,
 }
 
 fn main() -> Result<()> {
@@ -96,7 +120,7 @@ fn main() -> Result<()> {
     init_logging(cli.log_format);
     match cli.command {
         Command::Up(args) => up(args),
-        Command::ValidateConfig { dir } => validate_config(&dir),
+        Command::ValidateConfig { dir, tls } => validate_config(&dir, tls.files().as_ref()),
     }
 }
 
@@ -140,6 +164,15 @@ fn up(args: UpArgs) -> Result<()> {
             ..InstancePolicy::default()
         },
     };
+    let tls = match args.tls.files() {
+        Some(files) => {
+            let (config, summary) =
+                heart_host::tls::server_config(&files).context("loading the TLS certificate")?;
+            tracing::info!(subject = %summary.subject, not_after = %summary.not_after, "serving HTTPS");
+            Some(config)
+        }
+        None => None,
+    };
     let app =
         App::load(&options).with_context(|| format!("loading {}", args.manifest.display()))?;
     check_heart_variables(&app)?;
@@ -155,10 +188,12 @@ fn up(args: UpArgs) -> Result<()> {
             .local_addr()
             .context("reading the listen address")?;
         // Tests and scripts read this line to find the port.
-        println!("heart-host listening on http://{address}/");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("heart-host listening on {scheme}://{address}/");
         let server = ServerOptions {
             max_concurrent_requests: max_instances as usize,
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+            tls,
             ..ServerOptions::default()
         };
         heart_host::serve(listener, Arc::new(app), server, shutdown_signal())
@@ -167,7 +202,10 @@ fn up(args: UpArgs) -> Result<()> {
     })
 }
 
-fn validate_config(dir: &std::path::Path) -> Result<()> {
+/// `validate-config`: the config directory and, when named, the TLS pair; every problem is
+/// printed before the non-zero exit.
+fn validate_config(dir: &std::path::Path, tls: Option<&heart_host::tls::TlsFiles>) -> Result<()> {
+    let mut problems = 0;
     match heart_host::config_dir::read(dir) {
         Ok(values) => {
             let shown: Vec<String> = values.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -176,20 +214,40 @@ fn validate_config(dir: &std::path::Path) -> Result<()> {
                 dir.display(),
                 shown.join(" ")
             );
-            Ok(())
         }
-        Err(heart_host::config_dir::ConfigDirError::Invalid { path, problems }) => {
-            for problem in &problems {
+        Err(heart_host::config_dir::ConfigDirError::Invalid {
+            path,
+            problems: found,
+        }) => {
+            for problem in &found {
                 eprintln!("{}: {problem}", path.display());
             }
-            bail!(
-                "config directory {} has {} problem(s)",
-                path.display(),
-                problems.len()
-            )
+            problems += found.len();
         }
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            eprintln!("{e}");
+            problems += 1;
+        }
     }
+    if let Some(files) = tls {
+        match heart_host::tls::check(files, std::time::SystemTime::now()) {
+            Ok(summary) => println!(
+                "TLS certificate {} is valid: {} until {}, matching key {}",
+                files.cert.display(),
+                summary.subject,
+                summary.not_after,
+                files.key.display()
+            ),
+            Err(e) => {
+                eprintln!("{e}");
+                problems += 1;
+            }
+        }
+    }
+    if problems > 0 {
+        bail!("validation found {problems} problem(s)");
+    }
+    Ok(())
 }
 
 /// Validates the heart-display settings among the components' variables, so a bad value stops

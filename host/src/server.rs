@@ -3,6 +3,7 @@
 //! Pattern follows `wasmtime serve` (wasmtime-cli 48 `src/commands/serve.rs`).
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use wasmtime_wasi_http::WasiBody;
@@ -23,8 +24,8 @@ use crate::beat;
 use crate::reload;
 use crate::response::{error, respond};
 
-/// Server limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Server limits and transport.
+#[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Requests handled by guests at once; more wait for a slot. Keep it no larger than the
     /// instance pool.
@@ -33,6 +34,8 @@ pub struct ServerOptions {
     pub shutdown_grace: Duration,
     /// Largest request body accepted (by `Content-Length`), in bytes.
     pub max_request_body: u64,
+    /// Serve HTTPS with this config (see [`crate::tls`]); plain HTTP when `None`.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for ServerOptions {
@@ -41,6 +44,7 @@ impl Default for ServerOptions {
             max_concurrent_requests: 128,
             shutdown_grace: Duration::from_secs(10),
             max_request_body: 64 * 1024,
+            tls: None,
         }
     }
 }
@@ -86,19 +90,30 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
-        let service = service_fn(move |request| {
-            let shared = shared.clone();
-            async move { Ok::<_, Infallible>(handle(&shared, request).await) }
-        });
-        let connection = http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+        let watcher = graceful.watcher();
+        match shared.options.tls.clone() {
+            None => {
+                tokio::spawn(serve_connection(
+                    TokioIo::new(stream),
+                    shared,
+                    watcher,
+                    peer,
+                ));
             }
-        });
+            Some(config) => {
+                tokio::spawn(async move {
+                    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(tls)) => {
+                            serve_connection(TokioIo::new(tls), shared, watcher, peer).await
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
+            }
+        }
     }
     drop(listener);
     for task in background {
@@ -112,6 +127,27 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// How long a client may take to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves HTTP/1.1 on one accepted connection (plain or TLS) until it closes or shutdown asks
+/// it to finish its in-flight request and close.
+async fn serve_connection<I>(io: I, shared: Arc<Shared>, watcher: Watcher, peer: SocketAddr)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(handle(&shared, request).await) }
+    });
+    let connection = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service);
+    if let Err(e) = watcher.watch(connection).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
 }
 
 /// Paths recorded under their own `route` label; everything else is `other`, so a client

@@ -198,7 +198,7 @@ fn validate_config_exits_zero_on_valid_and_names_every_problem_otherwise() {
         "`love-level`: love level `0` is out of range 1..=10",
         "`color`: colour `#12` is not a CSS hex colour",
         "unknown key `colour`",
-        "has 3 problem(s)",
+        "found 3 problem(s)",
     ] {
         assert!(
             stderr.contains(expected),
