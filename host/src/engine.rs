@@ -70,6 +70,7 @@ pub fn build(options: EngineOptions) -> wasmtime::Result<HostEngine> {
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         match Engine::new(&config) {
             Ok(engine) => {
+                tracing::info!(max_instances = n, "engine ready: pooling allocator");
                 return Ok(HostEngine {
                     engine,
                     pooling: true,
@@ -81,8 +82,10 @@ pub fn build(options: EngineOptions) -> wasmtime::Result<HostEngine> {
             ),
         }
     }
+    let engine = Engine::new(&base_config())?;
+    tracing::info!("engine ready: on-demand allocator");
     Ok(HostEngine {
-        engine: Engine::new(&base_config())?,
+        engine,
         pooling: false,
     })
 }
