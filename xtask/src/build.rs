@@ -17,6 +17,9 @@ pub const COMPONENTS: [(&str, &str); 3] = [
     ("heart-faults", "heart_faults.wasm"),
 ];
 
+/// The plain-WASI (env-config) build of heart-http.
+pub const ENV_CONFIG_COMPONENT: &str = "heart_http_env.wasm";
+
 /// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/` in the workspace).
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -106,5 +109,31 @@ pub fn components() -> Result<()> {
             .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
         eprintln!("{package:>14}: dist/{file} {}", sizes(&copy)?);
     }
+    env_config_variant(&dist)
+}
+
+/// The plain-WASI variant of the WASI 0.2 component (config from `HEART_*` environment
+/// variables), as `dist/heart_http_env.wasm`.
+fn env_config_variant(dist: &Path) -> Result<()> {
+    run(cargo().args([
+        "build",
+        "--locked",
+        "--target",
+        "wasm32-wasip2",
+        "--profile",
+        "wasm",
+        "-p",
+        "heart-http",
+        "--features",
+        "env-config",
+    ]))?;
+    let built = target_dir().join("wasm32-wasip2/wasm/heart_http.wasm");
+    let copy = dist.join(ENV_CONFIG_COMPONENT);
+    std::fs::copy(&built, &copy)
+        .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
+    eprintln!(
+        "heart-http env: dist/{ENV_CONFIG_COMPONENT} {}",
+        sizes(&copy)?
+    );
     Ok(())
 }

@@ -3,20 +3,29 @@
 //! `wasi:config/store@0.2.0-draft-2024-09-27`, and turns the plain response back.
 //!
 //! It imports only standard WASI 0.2 interfaces and `wasi:config/store`, so the same component
-//! runs under `spin up`, containerd-shim-spin and heart-host.
+//! runs under `spin up`, containerd-shim-spin and heart-host. With the `env-config` feature it
+//! reads `HEART_*` environment variables instead and imports nothing beyond standard WASI 0.2,
+//! for plain WASI HTTP hosts (`wasmtime serve`, runwasi's wasmtime shim).
 #![deny(missing_docs)]
 // The SDK's export macro generates the canonical-ABI glue, which is unsafe code.
 #![allow(unsafe_code)]
 
 use heart_core::api::{self, ApiRequest, ApiResponse};
 use spin_sdk::http::{Request, Response};
-use spin_sdk::wit::wasi::config::store;
 
 /// Reads one variable from `wasi:config/store`.
+#[cfg(not(feature = "env-config"))]
 fn variable(name: &str) -> Result<Option<String>, String> {
+    use spin_sdk::wit::wasi::config::store;
     store::get(name).map_err(|e| match e {
         store::Error::Upstream(m) | store::Error::Io(m) => m,
     })
+}
+
+/// Reads one variable from the WASI environment: `love_level` is `HEART_LOVE_LEVEL`.
+#[cfg(feature = "env-config")]
+fn variable(name: &str) -> Result<Option<String>, String> {
+    Ok(std::env::var(format!("HEART_{}", name.to_ascii_uppercase())).ok())
 }
 
 /// Converts the plain response into the SDK's response.
