@@ -13,6 +13,7 @@
 //! - [`metrics`]: Prometheus metrics with the pod's identity.
 //! - [`response`]: host-generated responses.
 //! - [`tls`]: HTTPS certificate/key loading and checks.
+//! - `native` (feature `native-baseline`): the in-process baseline route for benchmarks.
 //! - [`server`]: the HTTP server with health and metrics routes and graceful shutdown.
 #![deny(missing_docs)]
 
@@ -25,6 +26,8 @@ pub mod engine;
 pub mod handler;
 pub mod manifest;
 pub mod metrics;
+#[cfg(feature = "native-baseline")]
+pub mod native;
 pub mod presence;
 pub mod reload;
 pub mod response;

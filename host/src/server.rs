@@ -223,6 +223,10 @@ async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiB
             );
         }
         beat::PATH => return beat::answer(&shared.app, request).await,
+        #[cfg(feature = "native-baseline")]
+        path if path.starts_with(crate::native::PREFIX) => {
+            return crate::native::answer(&shared.app, &request);
+        }
         _ => {}
     }
     let Some(component) = shared.app.route(request.uri().path()) else {

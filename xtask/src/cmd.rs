@@ -30,3 +30,15 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     }
     Ok(())
 }
+
+/// Where tools the suite installs are kept (`HEART_TOOLS_DIR`, else
+/// `~/.cache/heart-display/tools`), so later runs reuse them.
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("HEART_TOOLS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| std::path::Path::new(&h).join(".cache/heart-display/tools"))
+        })
+        .unwrap_or_else(|| crate::build::target_dir().join("tools"))
+}

@@ -2,8 +2,10 @@
 //!
 //! - `build`: the browser bundle and the Wasm components into `dist/`, with sizes.
 //! - `up`: build, then serve the app with heart-host on 127.0.0.1:3000 (our `spin up`).
+//! - `bench`: the host's performance figures (ratios in one run): table + JSON.
 //! - `test`: everything CI runs (fmt, clippy, build, unit/golden/property/integration tests).
 
+mod bench;
 mod build;
 mod cmd;
 mod test;
@@ -31,6 +33,16 @@ enum Command {
     },
     /// Run everything CI runs: fmt, clippy, build and every test.
     Test,
+    /// Measure the host: component vs native, vs `wasmtime serve`, instantiation, cold start,
+    /// RSS, presence. Prints a table and writes target/heart-bench.json.
+    Bench {
+        /// Seconds of load per HTTP scenario.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Cold starts timed per mode.
+        #[arg(long, default_value_t = 5)]
+        cold_starts: usize,
+    },
 }
 
 fn main() -> Result<()> {
@@ -38,5 +50,12 @@ fn main() -> Result<()> {
         Command::Build => build::all(),
         Command::Up { args } => up::up(&args),
         Command::Test => test::suite(),
+        Command::Bench {
+            seconds,
+            cold_starts,
+        } => bench::bench(bench::BenchOptions {
+            seconds,
+            cold_starts,
+        }),
     }
 }

@@ -37,22 +37,10 @@ pub fn suite() -> Result<()> {
     browser()
 }
 
-/// Where tools the suite installs are kept (`HEART_TOOLS_DIR`, else
-/// `~/.cache/heart-display/tools`), so later runs reuse them.
-fn tools_dir() -> std::path::PathBuf {
-    std::env::var_os("HEART_TOOLS_DIR")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| std::path::Path::new(&h).join(".cache/heart-display/tools"))
-        })
-        .unwrap_or_else(|| crate::build::target_dir().join("tools"))
-}
-
 /// The web crate's wasm-bindgen tests in headless Chromium through chromedriver, with the
 /// `wasm-bindgen-test-runner` of the same version as the pinned `wasm-bindgen` crate.
 fn web_crate_in_browser() -> Result<()> {
-    let tools = tools_dir();
+    let tools = crate::cmd::tools_dir();
     let runner = tools.join("bin/wasm-bindgen-test-runner");
     if !runner.is_file() {
         // Not --locked: its lockfile names a webpki-roots release the registry no longer serves.

@@ -1,0 +1,60 @@
+//! The native baseline for benchmarks (cargo feature `native-baseline`, never in a release
+//! build): `/native/<path>` answers with the very routing function the component runs
+//! (`heart_core::api::handle`), called in-process with the component's live variables, so the
+//! Wasm/native ratio measures only what the sandbox costs.
+
+use heart_core::api::{self, ApiRequest};
+use hyper::{Request, Response, StatusCode};
+use wasmtime_wasi_http::WasiBody;
+
+use crate::app::App;
+use crate::response::{error, respond};
+
+/// The route prefix.
+pub const PREFIX: &str = "/native/";
+
+/// Answers `request` natively, as the first component would.
+pub fn answer<B>(app: &App, request: &Request<B>) -> Response<WasiBody> {
+    let Some(component) = app.components().first() else {
+        return error(StatusCode::NOT_FOUND, "no component to mirror");
+    };
+    let variables = component.handler.state().variables().snapshot();
+    let config = match api::config_from_variables(|name| Ok(variables.get(name).cloned())) {
+        Ok(config) => config,
+        Err(response) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &String::from_utf8_lossy(&response.body),
+            );
+        }
+    };
+    let path = &request.uri().path()[PREFIX.len() - 1..];
+    let method = request.method().as_str();
+    let plain = ApiRequest {
+        method,
+        path,
+        query: request.uri().query().unwrap_or(""),
+        accept: request
+            .headers()
+            .get(hyper::header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    };
+    let answer = api::handle(&plain, &config, &[]);
+    let content_type = answer
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map_or("application/octet-stream", |(_, v)| v.as_str())
+        .to_owned();
+    let mut response = respond(
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &content_type,
+        answer.body,
+    );
+    for (name, value) in &answer.headers {
+        if let Ok(value) = value.parse() {
+            response.headers_mut().insert(*name, value);
+        }
+    }
+    response
+}

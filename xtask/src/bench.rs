@@ -1,0 +1,528 @@
+//! `cargo xtask bench`: the host's performance figures as ratios measured in one run on this
+//! machine, printed as a table and written as JSON. Nothing here asserts a timing.
+//!
+//! 1. `/heart.svg` through the component vs the same request answered natively in-process by
+//!    the same routing function (`/native/…`, host feature `native-baseline`), fresh instance
+//!    per request and with instance reuse.
+//! 2. heart-host vs `wasmtime serve` (wasmtime-cli 48.0.8, installed once into the tools dir)
+//!    serving the same plain-WASI component (`heart_http_env.wasm`), metrics on in ours.
+//! 3. Per-request instantiate + handle in-process (criterion bench `instantiate`).
+//! 4. Cold start, exec → first 200, with and without the compile cache.
+//! 5. RSS idle and under load.
+//! 6. The presence table at 1M clients (bench `presence`).
+//!
+//! Loopback only; the server is pinned to core 0 and `wrk -t1 -c16` to core 1 (`taskset`).
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use crate::build::{ENV_CONFIG_COMPONENT, target_dir};
+use crate::cmd::{cargo, root, run, tools_dir};
+
+/// The wasmtime-cli release the host is built against.
+const WASMTIME_CLI: &str = "48.0.8";
+
+/// Options.
+#[derive(Debug, Clone, Copy)]
+pub struct BenchOptions {
+    /// Seconds of load per HTTP scenario.
+    pub seconds: u64,
+    /// Cold starts timed per mode.
+    pub cold_starts: usize,
+}
+
+/// One wrk run.
+#[derive(Debug, Clone, Copy, Default)]
+struct Load {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    rss_mb: f64,
+}
+
+impl Load {
+    fn json(self) -> Value {
+        json!({ "rps": self.rps, "p50_ms": self.p50_ms, "p99_ms": self.p99_ms, "rss_mb_under_load": self.rss_mb })
+    }
+}
+
+/// A server process killed (by its PID) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn rss_mb(&self) -> f64 {
+        rss_mb(self.child.id())
+    }
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn require(tool: &str, package: &str) -> Result<()> {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()?
+        .success();
+    if !found {
+        bail!("`{tool}` is needed for the benchmarks: apt-get install {package}");
+    }
+    Ok(())
+}
+
+/// `wasmtime` from wasmtime-cli 48.0.8, installed into the tools dir on first use (≈ 17 min).
+fn wasmtime_cli() -> Result<PathBuf> {
+    let dir = tools_dir().join(format!("wasmtime-cli-{WASMTIME_CLI}"));
+    let bin = dir.join("bin/wasmtime");
+    if !bin.is_file() {
+        run(cargo()
+            .args([
+                "install",
+                "wasmtime-cli",
+                "--locked",
+                "--version",
+                WASMTIME_CLI,
+                "--root",
+            ])
+            .arg(&dir))?;
+    }
+    Ok(bin)
+}
+
+/// Starts heart-host (release, native baseline) on core 0 and waits for its address.
+fn start_host(host: &Path, manifest: &Path, extra: &[&str]) -> Result<Server> {
+    let mut child = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(host)
+        .args(["up", "--listen", "127.0.0.1:0", "--from"])
+        .arg(manifest)
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting heart-host")?;
+    let stdout = child.stdout.take().context("piped stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let Some(address) = line.trim().strip_prefix("heart-host listening on ") else {
+        let _ = child.kill();
+        bail!("heart-host did not start: {line}");
+    };
+    let server = Server {
+        base: address.trim_end_matches('/').to_owned(),
+        child,
+    };
+    wait_ready(&server.base, Duration::from_secs(60))?;
+    Ok(server)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Starts `wasmtime serve` on core 0 with the plain-WASI component.
+fn start_wasmtime(wasmtime: &Path, component: &Path) -> Result<Server> {
+    let port = free_port()?;
+    let child = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(wasmtime)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "-S", "cli"])
+        .arg(component)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting wasmtime serve")?;
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    wait_ready(&server.base, Duration::from_secs(120))?;
+    Ok(server)
+}
+
+fn get_status(url: &str) -> Option<u16> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    agent.get(url).call().ok().map(|r| r.status().as_u16())
+}
+
+fn wait_ready(base: &str, limit: Duration) -> Result<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if get_status(&format!("{base}/api/symbol")) == Some(200) {
+            return Ok(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    bail!("{base} did not answer 200 within {limit:?}")
+}
+
+/// Milliseconds from a wrk figure like `6.90ms`, `812.00us` or `1.02s`.
+fn millis(figure: &str) -> Option<f64> {
+    let (number, factor) = if let Some(n) = figure.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = figure.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = figure.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return None;
+    };
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+/// Parses wrk's `--latency` report.
+fn parse_wrk(report: &str) -> Result<Load> {
+    let field = |prefix: &str| {
+        report
+            .lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(str::trim)
+    };
+    let rps = field("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("no Requests/sec in wrk output:\n{report}"))?;
+    let p50 = field("50%").and_then(millis).context("no 50% latency")?;
+    let p99 = field("99%").and_then(millis).context("no 99% latency")?;
+    if report.contains("Non-2xx or 3xx responses") || report.contains("Socket errors") {
+        bail!("the load run had errors:\n{report}");
+    }
+    Ok(Load {
+        rps,
+        p50_ms: p50,
+        p99_ms: p99,
+        rss_mb: 0.0,
+    })
+}
+
+/// Loads `url` with wrk on core 1 for `seconds`, sampling the server's RSS half-way.
+fn load(server: &Server, path: &str, seconds: u64) -> Result<Load> {
+    let url = format!("{}{path}", server.base);
+    let wrk = Command::new("taskset")
+        .args([
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            "-c16",
+            &format!("-d{seconds}s"),
+            "--latency",
+        ])
+        .arg(&url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting wrk")?;
+    std::thread::sleep(Duration::from_millis(seconds * 500));
+    let rss = server.rss_mb();
+    let output = wrk.wait_with_output()?;
+    let mut figures = parse_wrk(&String::from_utf8_lossy(&output.stdout))
+        .with_context(|| format!("loading {url}"))?;
+    figures.rss_mb = rss;
+    eprintln!(
+        "    {url}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, RSS {:.1} MB",
+        figures.rps, figures.p50_ms, figures.p99_ms, figures.rss_mb
+    );
+    Ok(figures)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// spin.toml with the component source replaced by `wasm` (absolute), in `dir`.
+fn manifest_for(dir: &Path, wasm: &Path) -> Result<PathBuf> {
+    let text = std::fs::read_to_string(root().join("spin.toml"))?;
+    let rewritten = text.replace(
+        "source = \"dist/heart_http.wasm\"",
+        &format!("source = \"{}\"", wasm.display()),
+    );
+    if rewritten == text {
+        bail!("spin.toml no longer has source = \"dist/heart_http.wasm\"");
+    }
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, rewritten)?;
+    Ok(path)
+}
+
+/// Criterion's median estimate for `group/name`, in microseconds.
+fn criterion_median_us(group: &str, name: &str) -> Result<f64> {
+    let file = target_dir()
+        .join("criterion")
+        .join(group)
+        .join(name.replace('/', "_"))
+        .join("new/estimates.json");
+    let estimates: Value = serde_json::from_slice(
+        &std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?,
+    )?;
+    estimates["median"]["point_estimate"]
+        .as_f64()
+        .map(|ns| ns / 1000.0)
+        .context("no median in criterion estimates")
+}
+
+/// Times exec → first 200 `runs` times.
+fn cold_starts(host: &Path, manifest: &Path, cache: Option<&Path>, runs: usize) -> Result<f64> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let mut args: Vec<String> = Vec::new();
+        match cache {
+            Some(dir) => args.extend(["--cache-dir".into(), dir.display().to_string()]),
+            None => args.push("--no-cache".into()),
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let started = Instant::now();
+        let server = start_host(host, manifest, &refs)?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        drop(server);
+    }
+    Ok(median(times))
+}
+
+/// Runs every benchmark and reports.
+pub fn bench(options: BenchOptions) -> Result<()> {
+    require("wrk", "wrk")?;
+    require("taskset", "util-linux")?;
+    crate::build::all()?;
+    run(cargo().args([
+        "build",
+        "--locked",
+        "--release",
+        "-p",
+        "heart-host",
+        "--features",
+        "native-baseline",
+    ]))?;
+    let host = target_dir().join("release/heart-host");
+    let wasmtime = wasmtime_cli()?;
+    let work = tempfile::tempdir()?;
+    let manifest = root().join("spin.toml");
+    let env_component = root().join("dist").join(ENV_CONFIG_COMPONENT);
+    let env_manifest = manifest_for(work.path(), &env_component)?;
+    let secs = options.seconds;
+
+    eprintln!("\n==> 1. component vs native, /heart.svg");
+    let (native, fresh, idle_rss) = {
+        let server = start_host(&host, &manifest, &["--no-cache"])?;
+        std::thread::sleep(Duration::from_millis(500));
+        let idle = server.rss_mb();
+        (
+            load(&server, "/native/heart.svg", secs)?,
+            load(&server, "/heart.svg", secs)?,
+            idle,
+        )
+    };
+    let reused = {
+        let server = start_host(
+            &host,
+            &manifest,
+            &["--no-cache", "--instance-reuse", "1000"],
+        )?;
+        load(&server, "/heart.svg", secs)?
+    };
+
+    eprintln!("\n==> 2. heart-host vs wasmtime serve {WASMTIME_CLI}, {ENV_CONFIG_COMPONENT}");
+    let ours_env = {
+        let server = start_host(&host, &env_manifest, &["--no-cache"])?;
+        load(&server, "/heart.svg", secs)?
+    };
+    let ours_env_reused = {
+        let server = start_host(
+            &host,
+            &env_manifest,
+            &["--no-cache", "--instance-reuse", "1000"],
+        )?;
+        load(&server, "/heart.svg", secs)?
+    };
+    let (theirs, theirs_idle) = {
+        let server = start_wasmtime(&wasmtime, &env_component)?;
+        std::thread::sleep(Duration::from_millis(500));
+        let idle = server.rss_mb();
+        (load(&server, "/heart.svg", secs)?, idle)
+    };
+
+    eprintln!("\n==> 3. per-request instantiate + handle (criterion)");
+    run(cargo().args([
+        "bench",
+        "--locked",
+        "-p",
+        "heart-host",
+        "--bench",
+        "instantiate",
+    ]))?;
+    let group = "instantiate_and_handle";
+    let criterion = [
+        ("fresh_symbol_us", "fresh/api/symbol"),
+        ("fresh_svg_us", "fresh/heart.svg"),
+        ("reused_symbol_us", "reused/api/symbol"),
+        ("reused_svg_us", "reused/heart.svg"),
+    ]
+    .map(|(key, name)| (key, criterion_median_us(group, name)));
+
+    eprintln!("\n==> 4. cold start, exec → first 200");
+    let cache = work.path().join("cache");
+    let compiled = cold_starts(&host, &manifest, None, options.cold_starts)?;
+    cold_starts(&host, &manifest, Some(&cache), 1)?; // fills the cache
+    let cached = cold_starts(&host, &manifest, Some(&cache), options.cold_starts)?;
+
+    eprintln!("\n==> 6. presence table");
+    let presence = cargo()
+        .args([
+            "bench",
+            "--locked",
+            "-p",
+            "heart-host",
+            "--bench",
+            "presence",
+        ])
+        .stderr(Stdio::inherit())
+        .output()?;
+    let presence_text = String::from_utf8_lossy(&presence.stdout);
+    eprint!("{presence_text}");
+    let presence_json: Value = presence_text
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+
+    let mut criterion_json = serde_json::Map::new();
+    for (key, value) in &criterion {
+        criterion_json.insert(
+            (*key).into(),
+            value.as_ref().map_or(Value::Null, |v| json!(v)),
+        );
+    }
+    let us = |key: &str| {
+        criterion_json
+            .get(key)
+            .and_then(Value::as_f64)
+            .unwrap_or(f64::NAN)
+    };
+    let report = json!({
+        "load": { "tool": "wrk -t1 -c16 (core 1), server on core 0", "seconds": secs },
+        "native_svg": native.json(),
+        "component_svg_fresh": fresh.json(),
+        "component_svg_reused": reused.json(),
+        "ratio_fresh_vs_native": fresh.rps / native.rps,
+        "ratio_reused_vs_native": reused.rps / native.rps,
+        "heart_host_env_component_fresh": ours_env.json(),
+        "heart_host_env_component_reused": ours_env_reused.json(),
+        "wasmtime_serve_env_component": theirs.json(),
+        "ratio_heart_host_vs_wasmtime_serve_fresh": ours_env.rps / theirs.rps,
+        "ratio_heart_host_vs_wasmtime_serve_reused": ours_env_reused.rps / theirs.rps,
+        "instantiate_and_handle_median_us": criterion_json,
+        "cold_start_ms": { "compiled": compiled, "cached": cached, "runs": options.cold_starts },
+        "rss_mb": { "heart_host_idle": idle_rss, "heart_host_load": fresh.rss_mb, "wasmtime_serve_idle": theirs_idle, "wasmtime_serve_load": theirs.rss_mb },
+        "presence": presence_json,
+    });
+
+    let row = |name: &str, l: &Load, ratio: String| {
+        println!(
+            "| {name:<44} | {:>9.0} | {:>7.2} | {:>7.2} | {:>7.1} | {ratio:>22} |",
+            l.rps, l.p50_ms, l.p99_ms, l.rss_mb
+        );
+    };
+    println!(
+        "\n| scenario (/heart.svg)                        |     req/s | p50 ms  | p99 ms  | RSS MB  | ratio                  |"
+    );
+    println!(
+        "|----------------------------------------------|-----------|---------|---------|---------|------------------------|"
+    );
+    row(
+        "native, in-process (heart-host /native)",
+        &native,
+        "1.00 (baseline)".into(),
+    );
+    row(
+        "component, fresh instance per request",
+        &fresh,
+        format!("{:.2}× native", fresh.rps / native.rps),
+    );
+    row(
+        "component, instance reuse 1000",
+        &reused,
+        format!("{:.2}× native", reused.rps / native.rps),
+    );
+    row(
+        "heart-host, env component, fresh",
+        &ours_env,
+        format!("{:.2}× wasmtime serve", ours_env.rps / theirs.rps),
+    );
+    row(
+        "heart-host, env component, reuse 1000",
+        &ours_env_reused,
+        format!("{:.2}× wasmtime serve", ours_env_reused.rps / theirs.rps),
+    );
+    row(
+        &format!("wasmtime serve {WASMTIME_CLI}, env component"),
+        &theirs,
+        "1.00 (baseline)".into(),
+    );
+    println!();
+    println!(
+        "instantiate + handle, in-process medians: fresh /api/symbol {:.1} µs, /heart.svg {:.1} µs; reused /api/symbol {:.1} µs, /heart.svg {:.1} µs",
+        us("fresh_symbol_us"),
+        us("fresh_svg_us"),
+        us("reused_symbol_us"),
+        us("reused_svg_us")
+    );
+    println!(
+        "cold start (median of {}): {compiled:.0} ms compiling, {cached:.0} ms from the cache ({:.0}×)",
+        options.cold_starts,
+        compiled / cached
+    );
+    println!("RSS idle: heart-host {idle_rss:.1} MB, wasmtime serve {theirs_idle:.1} MB");
+    let out = target_dir().join("heart-bench.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+    println!("JSON: {}", out.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_reports_parse_in_every_unit() {
+        let report = "  Latency Distribution\n     50%  812.00us\n     75%    1.20ms\n     90%    2.00ms\n     99%    1.02s\n  100 requests in 1.00s\nRequests/sec:   2479.12\n";
+        let load = parse_wrk(report).expect("parses");
+        assert_eq!(
+            (load.rps, load.p50_ms, load.p99_ms),
+            (2479.12, 0.812, 1020.0)
+        );
+        assert!(
+            parse_wrk("Requests/sec: 1\n  Non-2xx or 3xx responses: 3\n 50% 1ms\n 99% 2ms")
+                .is_err()
+        );
+    }
+}
