@@ -76,3 +76,29 @@ fn components_export_their_wasi_http_handler() {
         );
     }
 }
+
+#[test]
+fn the_env_config_build_imports_only_standard_wasi_0_2() {
+    let wasm = std::fs::read(component("heart_http_env.wasm")).expect("reading component");
+    let (imports, exports) = names(&wasm);
+    let non_standard: Vec<&String> = imports
+        .iter()
+        .filter(|i| {
+            !(i.starts_with("wasi:") && i.contains("@0.2.")) || i.starts_with("wasi:config/")
+        })
+        .collect();
+    assert!(
+        non_standard.is_empty(),
+        "a plain WASI 0.2 host cannot provide {non_standard:?}"
+    );
+    assert!(
+        imports
+            .iter()
+            .any(|i| i.starts_with("wasi:cli/environment@0.2"))
+    );
+    assert!(
+        exports
+            .iter()
+            .any(|e| e.starts_with("wasi:http/incoming-handler@0.2"))
+    );
+}
