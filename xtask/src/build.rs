@@ -84,8 +84,8 @@ pub fn web_bundle() -> Result<()> {
     Ok(())
 }
 
-/// Builds every component for `wasm32-wasip2` with the size-optimised `wasm` profile.
-pub fn components() -> Result<()> {
+/// `cargo build` for `wasm32-wasip2` with the size-optimised `wasm` profile.
+fn component_build() -> std::process::Command {
     let mut build = cargo();
     build.args([
         "build",
@@ -95,6 +95,12 @@ pub fn components() -> Result<()> {
         "--profile",
         "wasm",
     ]);
+    build
+}
+
+/// Builds every component into `dist/`.
+pub fn components() -> Result<()> {
+    let mut build = component_build();
     for (package, _) in COMPONENTS {
         build.args(["-p", package]);
     }
@@ -115,18 +121,7 @@ pub fn components() -> Result<()> {
 /// The plain-WASI variant of the WASI 0.2 component (config from `HEART_*` environment
 /// variables), as `dist/heart_http_env.wasm`.
 fn env_config_variant(dist: &Path) -> Result<()> {
-    run(cargo().args([
-        "build",
-        "--locked",
-        "--target",
-        "wasm32-wasip2",
-        "--profile",
-        "wasm",
-        "-p",
-        "heart-http",
-        "--features",
-        "env-config",
-    ]))?;
+    run(component_build().args(["-p", "heart-http", "--features", "env-config"]))?;
     let built = target_dir().join("wasm32-wasip2/wasm/heart_http.wasm");
     let copy = dist.join(ENV_CONFIG_COMPONENT);
     std::fs::copy(&built, &copy)
