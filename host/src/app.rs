@@ -320,7 +320,6 @@ impl App {
     }
 }
 
-/// The directory component paths are relative to.
 /// The presence alert threshold among the app's variables (`alert_threshold`); the default when
 /// the app declares none. Values were validated when the layers were read.
 fn alert_threshold(app_values: &BTreeMap<String, String>) -> AlertThreshold {
@@ -330,6 +329,7 @@ fn alert_threshold(app_values: &BTreeMap<String, String>) -> AlertThreshold {
         .unwrap_or_default()
 }
 
+/// The directory component paths are relative to.
 fn manifest_dir(manifest: &Path) -> PathBuf {
     match manifest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),

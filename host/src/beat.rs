@@ -12,7 +12,7 @@ use wasmtime_wasi_http::WasiBody;
 
 use crate::app::App;
 use crate::presence::PresenceError;
-use crate::response::{error, respond};
+use crate::response::{declared_length, error, respond};
 
 /// The route.
 pub const PATH: &str = "/api/beat";
@@ -85,25 +85,19 @@ pub async fn answer(app: &App, request: Request<Incoming>) -> Response<WasiBody>
 
 /// Reads the body up to [`MAX_BEAT_BODY_BYTES`] within [`BODY_TIMEOUT`].
 async fn read_body(request: Request<Incoming>) -> Result<bytes::Bytes, Response<WasiBody>> {
-    let too_large = |len: &str| {
-        error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("beat body of {len} bytes is over the {MAX_BEAT_BODY_BYTES}-byte limit"),
-        )
-    };
-    if let Some(declared) = request
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .filter(|n| *n > MAX_BEAT_BODY_BYTES as u64)
-    {
-        return Err(too_large(&declared.to_string()));
+    if let Some(len) = declared_length(&request).filter(|n| *n > MAX_BEAT_BODY_BYTES as u64) {
+        let e = BeatReportError::TooLarge {
+            len: usize::try_from(len).unwrap_or(usize::MAX),
+        };
+        return Err(error(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string()));
     }
     let limited = Limited::new(request.into_body(), MAX_BEAT_BODY_BYTES);
     match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(too_large("more than that")),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("beat body is over the {MAX_BEAT_BODY_BYTES}-byte limit"),
+        )),
         Ok(Err(e)) => Err(error(
             StatusCode::BAD_REQUEST,
             &format!("could not read the beat body: {e}"),

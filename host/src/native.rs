@@ -19,19 +19,9 @@ pub fn answer<B>(app: &App, request: &Request<B>) -> Response<WasiBody> {
         return error(StatusCode::NOT_FOUND, "no component to mirror");
     };
     let variables = component.handler.state().variables().snapshot();
-    let config = match api::config_from_variables(|name| Ok(variables.get(name).cloned())) {
-        Ok(config) => config,
-        Err(response) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &String::from_utf8_lossy(&response.body),
-            );
-        }
-    };
     let path = &request.uri().path()[PREFIX.len() - 1..];
-    let method = request.method().as_str();
     let plain = ApiRequest {
-        method,
+        method: request.method().as_str(),
         path,
         query: request.uri().query().unwrap_or(""),
         accept: request
@@ -39,16 +29,15 @@ pub fn answer<B>(app: &App, request: &Request<B>) -> Response<WasiBody> {
             .get(hyper::header::ACCEPT)
             .and_then(|v| v.to_str().ok()),
     };
-    let answer = api::handle(&plain, &config, &[]);
-    let content_type = answer
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        .map_or("application/octet-stream", |(_, v)| v.as_str())
-        .to_owned();
+    // As in the component: a bad config is answered with the core's own error response.
+    let answer = match api::config_from_variables(|name| Ok(variables.get(name).cloned())) {
+        Ok(config) => api::handle(&plain, &config, &[]),
+        Err(response) => response,
+    };
+    // The answer's own headers, `Content-Type` among them, replace the placeholder type.
     let mut response = respond(
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        &content_type,
+        "application/octet-stream",
         answer.body,
     );
     for (name, value) in &answer.headers {

@@ -1,10 +1,11 @@
-//! Host-generated responses (health, metrics, beats and errors).
+//! Host-generated responses (health, metrics, beats and errors), and the request facts they
+//! are decided on.
 
 use std::convert::Infallible;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::{Response, StatusCode};
+use hyper::{Request, Response, StatusCode};
 use wasmtime_wasi_http::WasiBody;
 
 /// A complete response with `content_type` and `body`.
@@ -32,4 +33,13 @@ pub fn respond(
 pub fn error(status: StatusCode, message: &str) -> Response<WasiBody> {
     let body = serde_json::json!({ "error": message }).to_string();
     respond(status, "application/json", body)
+}
+
+/// The body length a request declares in `Content-Length`, if it declares a valid one.
+pub fn declared_length<B>(request: &Request<B>) -> Option<u64> {
+    request
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
 }

@@ -22,7 +22,7 @@ use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
 use crate::app::App;
 use crate::beat;
 use crate::reload;
-use crate::response::{error, respond};
+use crate::response::{declared_length, error, respond};
 
 /// Server limits and transport.
 #[derive(Debug, Clone)]
@@ -232,11 +232,7 @@ async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiB
     let Some(component) = shared.app.route(request.uri().path()) else {
         return error(StatusCode::NOT_FOUND, "no component serves this path");
     };
-    let declared_length = request
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared_length = declared_length(&request);
     if declared_length.is_some_and(|n| n > shared.options.max_request_body) {
         let message = format!(
             "request body of {} bytes is over the {}-byte limit",
