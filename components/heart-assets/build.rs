@@ -5,7 +5,10 @@ use std::path::Path;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(heart_web_bundle)");
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dist/web");
+    // Read at run time: `env!` would bake in the path this build script was compiled at, and a
+    // target directory shared between checkouts reuses the compiled script.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let dist = Path::new(&manifest_dir).join("../../dist/web");
     let files = ["heart_web.js", "heart_web_bg.wasm"];
     for file in files {
         println!("cargo::rerun-if-changed={}", dist.join(file).display());

@@ -160,6 +160,40 @@ impl App {
     {
         let manifest = Manifest::load(&options.manifest)?;
         let base = manifest_dir(&options.manifest);
+        Self::from_manifest(manifest, &base, options, env, &|path| std::fs::read(path))
+    }
+
+    /// An app of one WASI HTTP component serving every route (`/...`), with heart-display's
+    /// variables and defaults ([`Manifest::single_component`]) and `environment` as its WASI
+    /// environment: how the containerd shim serves a container's Wasm. `options.manifest` is
+    /// not read.
+    pub fn single_component<F>(
+        name: &str,
+        wasm: &[u8],
+        environment: BTreeMap<String, String>,
+        options: &AppOptions,
+        env: F,
+    ) -> Result<Self, AppError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let manifest = Manifest::single_component(name, environment);
+        Self::from_manifest(manifest, Path::new("/"), options, env, &|_| {
+            Ok(wasm.to_vec())
+        })
+    }
+
+    /// Loads the components `manifest` names (paths relative to `base`, read with `read`).
+    fn from_manifest<F>(
+        manifest: Manifest,
+        base: &Path,
+        options: &AppOptions,
+        env: F,
+        read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+    ) -> Result<Self, AppError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
         let engine =
             engine::build(options.engine).map_err(|e| AppError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::<HostState>::new(&engine.engine);
@@ -207,10 +241,16 @@ impl App {
                         component: id.to_owned(),
                         source,
                     })?;
+                    let path = base.join(source);
+                    let wasm = read(&path).map_err(|source| AppError::ReadWasm {
+                        component: id.to_owned(),
+                        path: path.clone(),
+                        source,
+                    })?;
                     let component = load_component(
                         &loader,
                         id,
-                        &base.join(source),
+                        (&path, &wasm),
                         Arc::new(LiveVariables::new(values)),
                         decl.environment.clone(),
                     )?;
@@ -357,7 +397,7 @@ struct Loader<'a> {
 fn load_component(
     loader: &Loader<'_>,
     id: &str,
-    path: &Path,
+    (path, wasm): (&Path, &[u8]),
     variables: Arc<LiveVariables>,
     environment: BTreeMap<String, String>,
 ) -> Result<LoadedComponent, AppError> {
@@ -372,14 +412,9 @@ fn load_component(
         path: path.to_owned(),
         message: format!("{e:#}"),
     };
-    let wasm = std::fs::read(path).map_err(|source| AppError::ReadWasm {
-        component: id.to_owned(),
-        path: path.to_owned(),
-        source,
-    })?;
     let started = Instant::now();
     let (component, cache) =
-        compile_cache::load(&engine.engine, &wasm, options.cache_dir.as_deref())
+        compile_cache::load(&engine.engine, wasm, options.cache_dir.as_deref())
             .map_err(wasm_error)?;
     let load_time = started.elapsed();
     let outcome = match cache {

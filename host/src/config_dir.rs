@@ -1,13 +1,12 @@
 //! A config directory: one file per key (`love-level`, `bpm`, `color`, `size`,
-//! `alert-threshold`), as a Kubernetes ConfigMap is mounted. Kubernetes updates such a mount by
-//! writing a new hidden `..<timestamp>` directory and swapping the `..data` symlink, so entries
-//! starting with `.` are skipped and every read follows the visible names afresh.
+//! `alert-threshold`), as a Kubernetes ConfigMap is mounted. The listing and reading happen
+//! here; what the files mean is heart-core's [`config_files`]. Every read follows the visible
+//! names afresh, so a swapped `..data` symlink is seen.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use heart_core::HeartConfig;
-use heart_core::config::Field;
+use heart_core::config_files;
 
 /// Why a config directory was rejected. Every problem in the directory is listed.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +33,8 @@ pub enum ConfigDirError {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConfigDirValues(pub BTreeMap<String, String>);
 
-/// Reads and validates `dir`: every visible file must be a known key holding a valid value.
+/// Reads and validates `dir`: every visible file must be a known key holding a valid value
+/// (the rules are heart-core's [`heart_core::config_files::check`]).
 pub fn read(dir: &Path) -> Result<ConfigDirValues, ConfigDirError> {
     let list_error = |source| ConfigDirError::List {
         path: dir.to_owned(),
@@ -42,57 +42,22 @@ pub fn read(dir: &Path) -> Result<ConfigDirValues, ConfigDirError> {
     };
     let mut names: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(list_error)? {
-        let name = entry
-            .map_err(list_error)?
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        if !name.starts_with('.') {
-            names.push(name);
-        }
+        names.push(
+            entry
+                .map_err(list_error)?
+                .file_name()
+                .to_string_lossy()
+                .into_owned(),
+        );
     }
-    names.sort();
-    let mut problems = Vec::new();
-    let mut values = BTreeMap::new();
-    for name in names {
-        let Some(field) = Field::from_key(&name).filter(|f| f.file_name() == name) else {
-            let accepted: Vec<&str> = Field::CONFIG.iter().map(|f| f.file_name()).collect();
-            problems.push(format!(
-                "unknown key `{name}`; accepted keys: {}",
-                accepted.join(", ")
-            ));
-            continue;
-        };
-        let path = dir.join(&name);
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(_) => {
-                    problems.push(format!("`{name}` is not UTF-8 text"));
-                    continue;
-                }
-            },
-            Err(e) => {
-                problems.push(format!("reading `{name}`: {e}"));
-                continue;
-            }
-        };
-        let mut probe = HeartConfig::default();
-        match probe.set(field, &text) {
-            Ok(()) => {
-                values.insert(field.variable().to_owned(), text.trim().to_owned());
-            }
-            Err(e) => problems.push(format!("`{name}`: {e}")),
-        }
-    }
-    if problems.is_empty() {
-        Ok(ConfigDirValues(values))
-    } else {
-        Err(ConfigDirError::Invalid {
-            path: dir.to_owned(),
-            problems,
-        })
-    }
+    config_files::check(names, |name| {
+        std::fs::read(dir.join(name)).map_err(|e| e.to_string())
+    })
+    .map(ConfigDirValues)
+    .map_err(|problems| ConfigDirError::Invalid {
+        path: dir.to_owned(),
+        problems,
+    })
 }
 
 #[cfg(test)]

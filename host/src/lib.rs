@@ -9,19 +9,24 @@
 //! - [`state`], [`config_store`]: per-store host data and `wasi:config/store`.
 //! - [`handler`]: instances, limits and reuse behind `ProxyHandler`.
 //! - [`app`]: a loaded app (routes → components).
+//! - [`wasm_kind`], [`command`]: what a Wasm binary is; running a `wasi:cli` command.
+//! - [`container`]: a container's Wasm run as the containerd shim runs it (serve or run).
 //! - [`presence`], [`beat`]: the client presence table and `POST /api/beat` with its sweep.
 //! - [`metrics`]: Prometheus metrics with the pod's identity.
 //! - [`response`]: host-generated responses.
 //! - [`tls`]: HTTPS certificate/key loading and checks.
 //! - `native` (feature `native-baseline`): the in-process baseline route for benchmarks.
+//! - `shim` (feature `shim`): the containerd shim over [`container`].
 //! - [`server`]: the HTTP server with health and metrics routes and graceful shutdown.
 #![deny(missing_docs)]
 
 pub mod app;
 pub mod beat;
+pub mod command;
 pub mod compile_cache;
 pub mod config_dir;
 pub mod config_store;
+pub mod container;
 pub mod engine;
 pub mod handler;
 pub mod manifest;
@@ -33,9 +38,12 @@ pub mod reload;
 pub mod response;
 pub mod routes;
 pub mod server;
+#[cfg(feature = "shim")]
+pub mod shim;
 pub mod state;
 pub mod tls;
 pub mod variables;
+pub mod wasm_kind;
 
 pub use app::{App, AppError, AppOptions};
 pub use handler::InstancePolicy;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use heart_core::HeartConfig;
+use heart_host::container::defaults;
 use heart_host::engine::EngineOptions;
 use heart_host::{App, AppOptions, InstancePolicy, ServerOptions};
 
@@ -94,22 +95,22 @@ struct UpArgs {
     #[arg(long)]
     no_cache: bool,
     /// Instances the pool holds (and the most requests served at once).
-    #[arg(long, default_value_t = 256, env = "HEART_MAX_INSTANCES")]
+    #[arg(long, default_value_t = defaults::MAX_INSTANCES, env = "HEART_MAX_INSTANCES")]
     max_instances: u32,
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
     /// Largest guest linear memory, in MiB.
-    #[arg(long, default_value_t = 64, env = "HEART_MEMORY_LIMIT_MB")]
+    #[arg(long, default_value_t = defaults::MEMORY_LIMIT_MB, env = "HEART_MEMORY_LIMIT_MB")]
     memory_limit_mb: usize,
     /// Longest a request may run in the guest, in milliseconds.
-    #[arg(long, default_value_t = 10_000, env = "HEART_REQUEST_TIMEOUT_MS")]
+    #[arg(long, default_value_t = defaults::REQUEST_TIMEOUT_MS, env = "HEART_REQUEST_TIMEOUT_MS")]
     request_timeout_ms: u64,
     /// Requests one instance serves before it is dropped (1 = fresh instance per request).
-    #[arg(long, default_value_t = 1, env = "HEART_INSTANCE_REUSE")]
+    #[arg(long, default_value_t = defaults::INSTANCE_REUSE, env = "HEART_INSTANCE_REUSE")]
     instance_reuse: usize,
     /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = defaults::SHUTDOWN_GRACE_SECS, env = "HEART_SHUTDOWN_GRACE_SECS")]
     shutdown_grace_secs: u64,
     #[command(flatten)]
     tls: TlsArgs,
@@ -196,9 +197,14 @@ fn up(args: UpArgs) -> Result<()> {
             tls,
             ..ServerOptions::default()
         };
-        heart_host::serve(listener, Arc::new(app), server, shutdown_signal())
-            .await
-            .context("serving")
+        heart_host::serve(
+            listener,
+            Arc::new(app),
+            server,
+            heart_host::server::shutdown_signal(),
+        )
+        .await
+        .context("serving")
     })
 }
 
@@ -269,14 +275,4 @@ fn check_heart_variables(app: &App) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler succeeds at start-up");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
-    }
 }

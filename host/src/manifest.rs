@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use heart_core::HeartConfig;
+use heart_core::config::Field;
 use serde::Deserialize;
 
 /// Why a manifest could not be loaded.
@@ -199,6 +201,52 @@ impl Manifest {
         Self::parse(path, &text)
     }
 
+    /// The manifest of an app made of one component, `id`, whose Wasm is at `/<id>`: every
+    /// route (`/...`) goes to it; heart-display's settings (`love_level`, `bpm`, …) are its
+    /// variables with heart-core's defaults, as the root `spin.toml` declares them; `environment`
+    /// is its WASI environment. The containerd shim serves a container's Wasm this way.
+    pub fn single_component(id: &str, environment: BTreeMap<String, String>) -> Self {
+        let defaults = HeartConfig::default();
+        let mut variables = BTreeMap::new();
+        let mut templates = BTreeMap::new();
+        for field in Field::CONFIG {
+            let name = field.variable().to_owned();
+            variables.insert(
+                name.clone(),
+                VariableDecl {
+                    default: defaults.value_text(field),
+                    ..VariableDecl::default()
+                },
+            );
+            templates.insert(name.clone(), format!("{{{{ {name} }}}}"));
+        }
+        Manifest {
+            spin_manifest_version: 2,
+            application: Application {
+                name: id.to_owned(),
+                version: None,
+                description: None,
+            },
+            variables,
+            trigger: Triggers {
+                http: vec![HttpTrigger {
+                    route: RouteDecl::Path("/...".to_owned()),
+                    component: id.to_owned(),
+                }],
+            },
+            component: BTreeMap::from([(
+                id.to_owned(),
+                ComponentDecl {
+                    source: SourceDecl::Path(id.to_owned()),
+                    allowed_outbound_hosts: Vec::new(),
+                    variables: templates,
+                    environment,
+                    build: None,
+                },
+            )]),
+        }
+    }
+
     /// Parses and checks manifest `text` (`path` is used in messages).
     pub fn parse(path: &Path, text: &str) -> Result<Self, ManifestError> {
         let manifest: Manifest = toml::from_str(text).map_err(|source| ManifestError::Parse {
@@ -348,5 +396,27 @@ command = "cargo xtask build"
             parse(&remote),
             Err(ManifestError::RemoteSource { .. })
         ));
+    }
+
+    #[test]
+    fn single_component_declares_what_the_root_spin_toml_declares() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin.toml");
+        let shipped = Manifest::load(&root).expect("root spin.toml");
+        let single = Manifest::single_component("heart", BTreeMap::new());
+        let defaults = |m: &Manifest| -> BTreeMap<String, Option<String>> {
+            m.variables
+                .iter()
+                .map(|(k, v)| (k.clone(), v.default.clone()))
+                .collect()
+        };
+        assert_eq!(defaults(&single), defaults(&shipped));
+        assert_eq!(
+            single.component["heart"].variables,
+            shipped.component["heart"].variables
+        );
+        assert!(matches!(&single.trigger.http[0].route, RouteDecl::Path(r) if r == "/..."));
+        single
+            .check(Path::new("(single)"))
+            .expect("a valid manifest");
     }
 }

@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{BUILDS, Host, Options};
+use support::{Host, Options, SERVED_BUILDS};
 
 fn start(wasm: &str) -> Host {
     Host::start(Options {
@@ -14,8 +14,8 @@ fn start(wasm: &str) -> Host {
 }
 
 #[test]
-fn every_route_and_format_answers_for_both_builds() {
-    for (build, wasm) in BUILDS {
+fn every_route_and_format_answers_for_every_build() {
+    for (build, wasm) in SERVED_BUILDS {
         let host = start(wasm);
 
         let svg = host.get("/api/heart?format=svg&bpm=101&t=0.2", None);
@@ -110,12 +110,16 @@ fn every_route_and_format_answers_for_both_builds() {
             page.text().contains("<title>heart-display</title>"),
             "{build}"
         );
+        let bundle = host.get("/heart_web_bg.wasm", None);
+        assert_eq!(bundle.status, 200, "{build}: the browser bundle is embedded");
+        assert_eq!(bundle.header("content-type"), Some("application/wasm"));
+        assert!(bundle.body.starts_with(b"\0asm"), "{build}");
     }
 }
 
 #[test]
 fn accept_header_chooses_the_format() {
-    for (build, wasm) in BUILDS {
+    for (build, wasm) in SERVED_BUILDS {
         let host = start(wasm);
         let cases = [
             (None, "image/svg+xml"),
@@ -218,7 +222,7 @@ fn bad_parameters_get_400_json_naming_the_field_and_range() {
         ("/api/symbol?bpm=1e3", "bpm", "not a whole number"),
         ("/api/config?x=1", "x", "this route accepts: no parameters"),
     ];
-    for (build, wasm) in BUILDS {
+    for (build, wasm) in SERVED_BUILDS {
         let host = start(wasm);
         for (path, field, message) in cases {
             let reply = host.get(path, None);
@@ -238,7 +242,7 @@ fn bad_parameters_get_400_json_naming_the_field_and_range() {
 
 #[test]
 fn unknown_routes_are_404_and_other_methods_405_with_allow() {
-    for (build, wasm) in BUILDS {
+    for (build, wasm) in SERVED_BUILDS {
         let host = start(wasm);
         let missing = host.get("/no/such/page", None);
         assert_eq!(missing.status, 404, "{build}");
@@ -273,17 +277,31 @@ fn health_routes_are_answered_by_the_host() {
 
 #[test]
 fn spin_variables_from_the_environment_reach_the_component() {
-    for (build, wasm) in BUILDS {
+    for (build, wasm) in SERVED_BUILDS {
         let env = [
             ("SPIN_VARIABLE_LOVE_LEVEL", "9"),
             ("SPIN_VARIABLE_BPM", "130"),
             ("SPIN_VARIABLE_COLOR", "#00ff00"),
         ];
-        let host = Host::start(Options {
-            wasm,
-            env: &env,
-            ..Options::default()
-        });
+        // The env-config build reads the same settings from its WASI environment.
+        let component_env = [
+            ("HEART_LOVE_LEVEL", "9"),
+            ("HEART_BPM", "130"),
+            ("HEART_COLOR", "#00ff00"),
+        ];
+        let host = if build == "env-config" {
+            Host::start(Options {
+                wasm,
+                component_env: &component_env,
+                ..Options::default()
+            })
+        } else {
+            Host::start(Options {
+                wasm,
+                env: &env,
+                ..Options::default()
+            })
+        };
         let config = host.get("/api/config", None).json();
         assert_eq!(config["love_level"], 9, "{build}");
         assert_eq!(config["bpm"], 130, "{build}");

@@ -10,11 +10,13 @@ use anyhow::{Context, Result};
 use crate::cmd::{cargo, root, run};
 
 /// A component crate and the file `spin.toml`/tests expect in `dist/` (`heart-faults` is a
-/// test fixture for the host's limits, never deployed).
-pub const COMPONENTS: [(&str, &str); 3] = [
+/// test fixture for the host's limits, never deployed; `heart-validate` is the wasi:cli
+/// pre-start check).
+pub const COMPONENTS: [(&str, &str); 4] = [
     ("heart-http", "heart_http.wasm"),
     ("heart-http-p3", "heart_http_p3.wasm"),
     ("heart-faults", "heart_faults.wasm"),
+    ("heart-validate", "heart_validate.wasm"),
 ];
 
 /// The plain-WASI (env-config) build of heart-http.

@@ -8,6 +8,7 @@
 //! - [`symbol`]: the heart symbol for a bpm ([`Symbol`]).
 //! - [`pacing`]: the browser's frame-pacing controller ([`FramePacer`]).
 //! - [`config`], [`color`]: validated configuration values and their parsers.
+//! - [`config_files`]: the config-directory form (one file per key, a mounted ConfigMap).
 //! - [`frame`]: one computed heart frame ([`HeartFrame`]), the input of every renderer.
 //! - [`render`]: SVG, JSON, text and PNG renderers.
 //! - [`presence`]: the client heartbeat state machine behind `POST /api/beat`.
@@ -17,6 +18,7 @@
 pub mod api;
 pub mod color;
 pub mod config;
+pub mod config_files;
 pub mod ecg;
 pub mod frame;
 pub mod outline;

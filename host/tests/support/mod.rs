@@ -22,6 +22,11 @@ pub const BUILDS: [(&str, &str); 2] = [
     ("wasi-0.3", "heart_http_p3.wasm"),
 ];
 
+/// Every build the HTTP suite serves: [`BUILDS`] plus the plain-WASI env-config variant, which
+/// reads `HEART_*` from its WASI environment instead of `wasi:config/store`.
+pub const SERVED_BUILDS: [(&str, &str); 3] =
+    [BUILDS[0], BUILDS[1], ("env-config", "heart_http_env.wasm")];
+
 /// Path of a built component in `dist/`; fails with a hint when it was not built.
 pub fn component(file: &str) -> PathBuf {
     let path = root().join("dist").join(file);
@@ -35,8 +40,13 @@ pub fn component(file: &str) -> PathBuf {
 
 /// A `spin.toml` in `dir`: the repository's manifest with its component source pointed at `wasm`.
 pub fn manifest_for(dir: &Path, wasm: &Path) -> PathBuf {
+    manifest_with_environment(dir, wasm, &[])
+}
+
+/// [`manifest_for`] with `environment` as the component's WASI environment.
+pub fn manifest_with_environment(dir: &Path, wasm: &Path, environment: &[(&str, &str)]) -> PathBuf {
     let text = std::fs::read_to_string(root().join("spin.toml")).expect("reading spin.toml");
-    let rewritten = text.replace(
+    let mut rewritten = text.replace(
         "source = \"dist/heart_http.wasm\"",
         &format!("source = {:?}", wasm.display().to_string()),
     );
@@ -44,6 +54,12 @@ pub fn manifest_for(dir: &Path, wasm: &Path) -> PathBuf {
         text, rewritten,
         "spin.toml's component source moved; update the test support"
     );
+    if !environment.is_empty() {
+        rewritten.push_str("\n[component.heart.environment]\n");
+        for (k, v) in environment {
+            rewritten.push_str(&format!("{k} = {v:?}\n"));
+        }
+    }
     let path = dir.join("spin.toml");
     std::fs::write(&path, rewritten).expect("writing test manifest");
     path
@@ -66,6 +82,8 @@ pub struct Options<'a> {
     pub env: &'a [(&'a str, &'a str)],
     /// Extra arguments after `up`.
     pub args: &'a [&'a str],
+    /// The component's WASI environment (`[component.heart.environment]`).
+    pub component_env: &'a [(&'a str, &'a str)],
 }
 
 impl Default for Options<'_> {
@@ -74,6 +92,7 @@ impl Default for Options<'_> {
             wasm: "heart_http.wasm",
             env: &[],
             args: &[],
+            component_env: &[],
         }
     }
 }
@@ -116,7 +135,8 @@ impl Host {
     /// Starts a host serving `options.wasm` with the repository's spin.toml.
     pub fn start(options: Options<'_>) -> Host {
         let dir = tempfile::tempdir().expect("temp dir");
-        let manifest = manifest_for(dir.path(), &component(options.wasm));
+        let manifest =
+            manifest_with_environment(dir.path(), &component(options.wasm), options.component_env);
         let mut host = Self::spawn(host_command(&manifest, &options));
         host._dir = Some(dir);
         host

@@ -1,0 +1,88 @@
+//! The containerd shim (`containerd-shim-heart-v1`, runtime type `io.containerd.heart.v1`):
+//! runwasi's `containerd-shim-wasm` does the containerd and OCI work; this adapter hands each
+//! Wasm container to [`crate::container::run`]. Non-Wasm (ELF or script) containers, such as a
+//! pod's pause container, run as ordinary Linux containers (runwasi decides that before asking
+//! this sandbox).
+
+use containerd_shim_wasm::sandbox::Sandbox;
+use containerd_shim_wasm::sandbox::context::RuntimeContext;
+use containerd_shim_wasm::shim::{Shim, Version, version};
+
+use crate::container::{self, ContainerProcess};
+use crate::wasm_kind;
+
+/// The shim: its name is the `<name>` in `containerd-shim-<name>-v1`.
+#[derive(Debug)]
+pub struct HeartShim;
+
+impl Shim for HeartShim {
+    type Sandbox = HeartSandbox;
+
+    fn name() -> &'static str {
+        "heart"
+    }
+
+    fn version() -> Version {
+        version!()
+    }
+}
+
+/// Runs one Wasm container (inside the container's namespaces, after its root is set up).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HeartSandbox;
+
+impl Sandbox for HeartSandbox {
+    async fn run_wasi(&self, ctx: &impl RuntimeContext) -> anyhow::Result<i32> {
+        init_logging(ctx.envs());
+        let entrypoint = ctx.entrypoint();
+        let wasm = entrypoint.source.as_bytes()?;
+        let process = ContainerProcess {
+            name: entrypoint.name.unwrap_or_else(|| "app".to_owned()),
+            args: ctx.args().to_vec(),
+            env: ctx.envs().to_vec(),
+        };
+        // PID 1 in its namespace gets no default signal handlers: `shutdown_signal` installs
+        // them, so `ctr task kill` (SIGTERM) stops the server gracefully.
+        let shutdown = crate::server::shutdown_signal();
+        match container::run(&wasm, &process, shutdown, |_| {}).await {
+            Ok(code) => Ok(code),
+            Err(e) => {
+                // The container's stderr: what `ctr run` and `kubectl logs` show.
+                eprintln!("heart: {e}");
+                Ok(1)
+            }
+        }
+    }
+
+    async fn can_handle(&self, ctx: &impl RuntimeContext) -> anyhow::Result<()> {
+        let wasm = ctx.entrypoint().source.as_bytes()?;
+        let kind = wasm_kind::classify(&wasm)?;
+        match kind.refusal() {
+            None => Ok(()),
+            Some(reason) => anyhow::bail!("heart cannot run this Wasm: {reason}"),
+        }
+    }
+}
+
+/// Logs to the container's stderr (`HEART_LOG_FORMAT=json` for JSON; `RUST_LOG` filters).
+fn init_logging(env: &[String]) {
+    let value = |name: &str| {
+        env.iter()
+            .rev()
+            .find_map(|e| e.strip_prefix(name)?.strip_prefix('='))
+            .map(str::to_owned)
+    };
+    let filter = value("RUST_LOG")
+        .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::io::stderr);
+    // Ignored when a subscriber is already set (a second container in the same process).
+    let _ = if value("HEART_LOG_FORMAT").as_deref() == Some("json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
