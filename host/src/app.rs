@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use heart_core::{AlertThreshold, Field};
+use heart_core::{AlertThreshold, Bpm, Field};
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre};
 
@@ -265,6 +265,7 @@ impl App {
         let ticker = EpochTicker::start(engine.engine.clone());
         let presence = Presence::default();
         presence.set_alert_threshold(alert_threshold(&app_values));
+        metrics.config_bpm.set(configured_bpm(&app_values));
         Ok(Self {
             name: manifest.application.name,
             routes,
@@ -330,6 +331,7 @@ impl App {
         }
         self.presence
             .set_alert_threshold(alert_threshold(&app_values));
+        self.metrics.config_bpm.set(configured_bpm(&app_values));
         let mut generation = 0;
         for (component, values) in self.components.iter().zip(expanded) {
             generation = generation.max(component.handler.state().variables().replace(values));
@@ -337,6 +339,7 @@ impl App {
         self.metrics
             .config_generation
             .set(i64::try_from(generation).unwrap_or(i64::MAX));
+        self.metrics.mark_config_applied();
         Ok(generation)
     }
 
@@ -358,6 +361,16 @@ impl App {
     pub fn pooling(&self) -> bool {
         self.engine.pooling
     }
+}
+
+/// The heart rate among the app's variables (`bpm`); heart-core's default when the app declares
+/// none.
+fn configured_bpm(app_values: &BTreeMap<String, String>) -> i64 {
+    let bpm = app_values
+        .get(Field::Bpm.variable())
+        .and_then(|v| Bpm::parse(v).ok())
+        .unwrap_or_default();
+    i64::from(bpm.get())
 }
 
 /// The presence alert threshold among the app's variables (`alert_threshold`); the default when

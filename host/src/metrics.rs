@@ -8,7 +8,7 @@ use heart_core::presence::ClientState;
 
 use crate::presence::StateCounts;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder, exponential_buckets,
 };
 
@@ -62,6 +62,11 @@ pub struct Metrics {
     pub config_reloads: IntCounterVec,
     /// `heart_config_generation`: 1 at start, +1 per applied reload.
     pub config_generation: IntGauge,
+    /// `heart_config_applied_timestamp_seconds`: when the config in use was applied (start or
+    /// last reload), Unix seconds.
+    pub config_applied: Gauge,
+    /// `heart_config_bpm`: the configured heart rate in use, to compare with observed beats.
+    pub config_bpm: IntGauge,
     /// `heart_rate_total`: client heartbeats received (`POST /api/beat` accepted).
     pub heart_rate: IntCounter,
     /// `beat_latency_seconds`: how late each client beat came against its bpm's schedule.
@@ -130,6 +135,11 @@ impl Metrics {
         )?;
         let config_generation =
             IntGauge::new("heart_config_generation", "Config generation in use.")?;
+        let config_bpm = IntGauge::new("heart_config_bpm", "Configured heart rate (bpm) in use.")?;
+        let config_applied = Gauge::new(
+            "heart_config_applied_timestamp_seconds",
+            "When the config in use was applied (start or last reload), Unix seconds.",
+        )?;
         let heart_rate = IntCounter::new("heart_rate_total", "Client heartbeats received.")?;
         let beat_latency = Histogram::with_opts(
             HistogramOpts::new(
@@ -153,6 +163,8 @@ impl Metrics {
             Box::new(component_loads.clone()),
             Box::new(config_reloads.clone()),
             Box::new(config_generation.clone()),
+            Box::new(config_applied.clone()),
+            Box::new(config_bpm.clone()),
             Box::new(heart_rate.clone()),
             Box::new(beat_latency.clone()),
             Box::new(clients.clone()),
@@ -172,7 +184,7 @@ impl Metrics {
             clients.with_label_values(&[state.name()]);
         }
         config_generation.set(1);
-        Ok(Self {
+        let metrics = Self {
             registry,
             beats,
             requests,
@@ -183,10 +195,22 @@ impl Metrics {
             component_loads,
             config_reloads,
             config_generation,
+            config_applied,
+            config_bpm,
             heart_rate,
             beat_latency,
             clients,
-        })
+        };
+        metrics.mark_config_applied();
+        Ok(metrics)
+    }
+
+    /// Records that a config was applied now.
+    pub fn mark_config_applied(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.config_applied.set(now);
     }
 
     /// Sets the `heart_clients` gauge from the presence table's counts.

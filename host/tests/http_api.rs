@@ -111,7 +111,10 @@ fn every_route_and_format_answers_for_every_build() {
             "{build}"
         );
         let bundle = host.get("/heart_web_bg.wasm", None);
-        assert_eq!(bundle.status, 200, "{build}: the browser bundle is embedded");
+        assert_eq!(
+            bundle.status, 200,
+            "{build}: the browser bundle is embedded"
+        );
         assert_eq!(bundle.header("content-type"), Some("application/wasm"));
         assert!(bundle.body.starts_with(b"\0asm"), "{build}");
     }

@@ -101,6 +101,16 @@ fn scrape_has_the_documented_series_with_pod_identity() {
         Some(0.0)
     );
     assert_eq!(metric(&text, "heart_config_generation", &id), Some(1.0));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    assert_eq!(metric(&text, "heart_config_bpm", &id), Some(72.0));
+    let applied = metric(&text, "heart_config_applied_timestamp_seconds", &id).expect("applied");
+    assert!(
+        (now - 600.0..=now + 1.0).contains(&applied),
+        "config applied at start: {applied} vs now {now}"
+    );
     let build = with(&[("version", "0.1.0"), ("wasmtime", "48.0.8")]);
     assert_eq!(
         metric(&text, "heart_build_info", &build),

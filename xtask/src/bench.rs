@@ -95,7 +95,7 @@ fn require(tool: &str, package: &str) -> Result<()> {
 }
 
 /// `wasmtime` from wasmtime-cli 48.0.8, installed into the tools dir on first use (≈ 17 min).
-fn wasmtime_cli() -> Result<PathBuf> {
+pub(crate) fn wasmtime_cli() -> Result<PathBuf> {
     let dir = tools_dir().join(format!("wasmtime-cli-{WASMTIME_CLI}"));
     let bin = dir.join("bin/wasmtime");
     if !bin.is_file() {
@@ -141,7 +141,7 @@ fn start_host(host: &Path, manifest: &Path, extra: &[&str]) -> Result<Server> {
     Ok(server)
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -174,7 +174,7 @@ fn get_status(url: &str) -> Option<u16> {
     agent.get(url).call().ok().map(|r| r.status().as_u16())
 }
 
-fn wait_ready(base: &str, limit: Duration) -> Result<Duration> {
+pub(crate) fn wait_ready(base: &str, limit: Duration) -> Result<Duration> {
     let started = Instant::now();
     while started.elapsed() < limit {
         if get_status(&format!("{base}/api/symbol")) == Some(200) {

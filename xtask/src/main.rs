@@ -3,11 +3,15 @@
 //! - `build`: the browser bundle and the Wasm components into `dist/`, with sizes.
 //! - `up`: build, then serve the app with heart-host on 127.0.0.1:3000 (our `spin up`).
 //! - `bench`: the host's performance figures (ratios in one run): table + JSON.
+//! - `oci`: OCI image-layout tarballs (rootfs, Wasm artifact, Spin) in `dist/oci/`.
+//! - `check-wasmtime-serve`: the plain-WASI build under `wasmtime serve` (wasmtime-cli 48.0.8).
 //! - `test`: everything CI runs (fmt, clippy, build, unit/golden/property/integration tests).
 
 mod bench;
 mod build;
 mod cmd;
+mod oci;
+mod plain_wasi;
 mod test;
 mod up;
 
@@ -31,6 +35,16 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Write the app as OCI image-layout tarballs (rootfs, Wasm artifact and Spin forms) and
+    /// print their references and digests. Builds the components first.
+    Oci {
+        /// Output directory (default dist/oci).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Serve the plain-WASI build (dist/heart_http_env.wasm) with `wasmtime serve` 48.0.8 and
+    /// check every route and format (installs wasmtime-cli into the tools dir once).
+    CheckWasmtimeServe,
     /// Run everything CI runs: fmt, clippy, build and every test.
     Test,
     /// Measure the host: component vs native, vs `wasmtime serve`, instantiation, cold start,
@@ -50,6 +64,11 @@ fn main() -> Result<()> {
         Command::Build => build::all(),
         Command::Up { args } => up::up(&args),
         Command::Test => test::suite(),
+        Command::CheckWasmtimeServe => plain_wasi::check(),
+        Command::Oci { out } => {
+            build::all()?;
+            oci::build(out.as_deref()).map(drop)
+        }
         Command::Bench {
             seconds,
             cold_starts,

@@ -4,14 +4,17 @@ use anyhow::Result;
 
 use crate::cmd::{cargo, root, run};
 
-/// Runs fmt, clippy, the fuzz crate's build check, the builds, every Rust test and the
-/// browser tests.
+/// Runs fmt, clippy, the fuzz crate's build check, the builds and OCI artifacts, every Rust
+/// test (the containerd end-to-end test among them), the browser tests and the deploy
+/// validation suite.
 pub fn suite() -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
+        "--features",
+        SHIM_FEATURE,
         "--",
         "-D",
         "warnings",
@@ -25,16 +28,26 @@ pub fn suite() -> Result<()> {
         .arg("--locked"))?;
     // Integration tests serve the real components, so build them first.
     crate::build::all()?;
+    // The containerd end-to-end test imports the OCI artifact.
+    crate::oci::build(None)?;
     // The components are wasm32-wasip2 cdylibs (their export names are not native symbols);
     // they are tested by the host's integration tests, which serve the real builds.
     let mut test = cargo();
-    test.args(["test", "--workspace", "--locked"]);
+    // With the shim: its binary and the containerd end-to-end test.
+    test.args([
+        "test",
+        "--workspace",
+        "--locked",
+        "--features",
+        SHIM_FEATURE,
+    ]);
     for (package, _) in crate::build::COMPONENTS {
         test.args(["--exclude", package]);
     }
     run(&mut test)?;
     web_crate_in_browser()?;
-    browser()
+    browser()?;
+    deploy()
 }
 
 /// The web crate's wasm-bindgen tests in headless Chromium through chromedriver, with the
@@ -70,6 +83,9 @@ fn web_crate_in_browser() -> Result<()> {
         ))
 }
 
+/// The host feature that builds `containerd-shim-heart-v1`.
+const SHIM_FEATURE: &str = "heart-host/shim";
+
 /// Must equal the `wasm-bindgen` pin in web/Cargo.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
@@ -87,6 +103,41 @@ fn browser() -> Result<()> {
         .arg("test")
         .current_dir(&dir)
         .env("HEART_HOST_BIN", host))
+}
+
+/// The chart, k8s/, alert rules and dashboard through the real engines
+/// (`tests/deploy/validate.py`): Python tools in a venv under the tools dir, node tools from
+/// `tests/deploy/package-lock.json`, and the dev-profile host binary for the live check.
+fn deploy() -> Result<()> {
+    let dir = root().join("tests/deploy");
+    let venv = crate::cmd::tools_dir().join("deploy-venv");
+    let python = venv.join("bin/python");
+    if !python.is_file() {
+        run(std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv))?;
+    }
+    run(std::process::Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(dir.join("requirements.txt")))?;
+    if !dir.join("node_modules/kubernetes-models").is_dir() {
+        run(std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir))?;
+    }
+    run(std::process::Command::new(&python)
+        .arg(dir.join("validate.py"))
+        .env(
+            "HEART_HOST_BIN",
+            crate::build::target_dir().join("debug/heart-host"),
+        ))
 }
 
 #[cfg(test)]

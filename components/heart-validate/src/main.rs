@@ -27,12 +27,16 @@ fn main() -> ExitCode {
     }) {
         Ok(names) => names,
         Err(e) => {
-            eprintln!("reading config directory {}: {e}", dir.display());
+            eprintln!(
+                "reading config directory {}: {}",
+                dir.display(),
+                describe(&e)
+            );
             return ExitCode::FAILURE;
         }
     };
     match config_files::check(names, |name| {
-        std::fs::read(dir.join(name)).map_err(|e| e.to_string())
+        std::fs::read(dir.join(name)).map_err(|e| describe(&e))
     }) {
         Ok(values) => {
             let shown: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -50,5 +54,15 @@ fn main() -> ExitCode {
             eprintln!("validation found {} problem(s)", problems.len());
             ExitCode::FAILURE
         }
+    }
+}
+
+/// An I/O error in words (WASI's raw errno numbers differ from the host's, so they are left out).
+fn describe(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory (is it mounted?)".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        std::io::ErrorKind::NotADirectory => "not a directory".to_owned(),
+        kind => kind.to_string(),
     }
 }

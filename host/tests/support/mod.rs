@@ -2,6 +2,9 @@
 //! real built component on a free 127.0.0.1 port, talk HTTP to it, stop it by its PID.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+#[cfg(feature = "shim")]
+pub mod containerd;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,56 @@
+{{/* Names and labels shared by every template. */}}
+{{- define "heart-display.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "heart-display.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "heart-display.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "heart-display.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "heart-display.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "heart-display.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: web
+app.kubernetes.io/part-of: heart-display
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/* Whether pods run on SpinKube's containerd-shim-spin. */}}
+{{- define "heart-display.spin" -}}
+{{- if eq .Values.runtime.className "wasmtime-spin-v2" }}true{{ end -}}
+{{- end -}}
+
+{{- define "heart-display.image" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- if include "heart-display.spin" . -}}
+{{- printf "%s:%s-spin" .Values.image.repository $tag -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The port the app listens on in the pod: Spin always serves on 80. */}}
+{{- define "heart-display.port" -}}
+{{- if include "heart-display.spin" . }}80{{ else }}{{ .Values.containerPort }}{{ end -}}
+{{- end -}}
+
+{{/* Every container: non-root, read-only root, no privilege escalation, no capabilities. */}}
+{{- define "heart-display.containerSecurity" -}}
+runAsNonRoot: true
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}

@@ -1,0 +1,89 @@
+//! The chart's values.schema.json and values.yaml agree with heart-core: the same ranges and
+//! defaults for every setting (one source of truth, checked).
+
+use heart_core::{AlertThreshold, Bpm, HeartConfig, LoveLevel, Size};
+
+fn chart_file(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../charts/heart-display")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn schema_ranges_and_defaults_match_heart_core() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&chart_file("values.schema.json")).expect("schema is JSON");
+    let config = &schema["properties"]["config"]["properties"];
+    let defaults = HeartConfig::default();
+    let cases = [
+        (
+            "loveLevel",
+            i64::from(LoveLevel::MIN),
+            i64::from(LoveLevel::MAX),
+            i64::from(defaults.love_level.get()),
+        ),
+        (
+            "bpm",
+            i64::from(Bpm::MIN),
+            i64::from(Bpm::MAX),
+            i64::from(defaults.bpm.get()),
+        ),
+        (
+            "size",
+            i64::from(Size::MIN),
+            i64::from(Size::MAX),
+            i64::from(defaults.size.get()),
+        ),
+        (
+            "alertThreshold",
+            i64::from(AlertThreshold::MIN),
+            i64::from(AlertThreshold::MAX),
+            i64::from(defaults.alert_threshold.get()),
+        ),
+    ];
+    let values = chart_file("values.yaml");
+    for (key, min, max, default) in cases {
+        assert_eq!(config[key]["minimum"], min, "{key} minimum");
+        assert_eq!(config[key]["maximum"], max, "{key} maximum");
+        assert_eq!(
+            config[key]["default"], default,
+            "{key} default in the schema"
+        );
+        assert!(
+            values.contains(&format!("  {key}: {default}\n")),
+            "values.yaml sets {key} to heart-core's default {default}"
+        );
+    }
+    assert_eq!(config["color"]["default"], defaults.color.to_string());
+}
+
+#[test]
+fn the_schema_colour_pattern_admits_what_heart_core_admits() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&chart_file("values.schema.json")).expect("schema is JSON");
+    let pattern = schema["properties"]["config"]["properties"]["color"]["pattern"]
+        .as_str()
+        .expect("a pattern");
+    // The pattern is a pre-check (the Wasm validator and the host check names): every colour
+    // heart-core accepts must pass it, and malformed text must not.
+    let admitted = |s: &str| {
+        let hex = |h: &str| h.bytes().all(|b| b.is_ascii_hexdigit());
+        match s.strip_prefix('#') {
+            Some(h) => (h.len() == 3 || h.len() == 6) && hex(h),
+            None => !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphabetic()),
+        }
+    };
+    assert_eq!(
+        pattern, "^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]+)$",
+        "update `admitted` with the pattern"
+    );
+    for colour in ["crimson", "#fff", "#FF69B4", "HotPink"] {
+        assert!(heart_core::Color::parse(colour).is_ok(), "{colour}");
+        assert!(admitted(colour), "{colour}");
+    }
+    for bad in ["#12", "rgb(1,2,3)", "not a colour", ""] {
+        assert!(heart_core::Color::parse(bad).is_err(), "{bad}");
+        assert!(!admitted(bad), "{bad}");
+    }
+}

@@ -1,0 +1,172 @@
+//! A container's Wasm run the way the containerd shim runs it ([`heart_host::container::run`]),
+//! in-process with the real components: the HTTP app served, the validator command's exit
+//! codes, refusals with reasons, bad settings named.
+
+mod support;
+
+use std::time::Duration;
+
+use heart_host::container::{self, ContainerError, ContainerProcess};
+use support::component;
+
+fn process(name: &str, args: &[&str], env: &[&str]) -> ContainerProcess {
+    ContainerProcess {
+        name: name.to_owned(),
+        args: args.iter().map(|s| (*s).to_owned()).collect(),
+        env: env.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn validate(dir: &std::path::Path) -> i32 {
+    let wasm = std::fs::read(component("heart_validate.wasm")).expect("validator");
+    let dir = dir.to_str().expect("utf-8 path");
+    let process = process("heart_validate", &["/heart_validate.wasm", dir], &[]);
+    runtime()
+        .block_on(container::run(
+            &wasm,
+            &process,
+            std::future::pending(),
+            |_| {},
+        ))
+        .expect("the command runs")
+}
+
+#[test]
+fn the_validator_command_exits_0_on_good_config_and_1_on_bad() {
+    let good = tempfile::tempdir().expect("dir");
+    std::fs::write(good.path().join("love-level"), "9\n").expect("write");
+    std::fs::write(good.path().join("bpm"), "80").expect("write");
+    assert_eq!(validate(good.path()), 0);
+
+    let bad = tempfile::tempdir().expect("dir");
+    std::fs::write(bad.path().join("love-level"), "11").expect("write");
+    assert_eq!(validate(bad.path()), 1);
+
+    assert_eq!(validate(&good.path().join("missing")), 1);
+}
+
+#[test]
+fn the_http_component_is_served_with_host_routes_until_shutdown() {
+    let wasm = std::fs::read(component("heart_http_env.wasm")).expect("component");
+    let process = process(
+        "heart_http_env",
+        &["/heart_http_env.wasm"],
+        &["PORT=0", "HEART_LOVE_LEVEL=9", "POD_NAME=heart-test-0"],
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        runtime().block_on(container::run(
+            &wasm,
+            &process,
+            async {
+                let _ = stopped.await;
+            },
+            move |address| tx.send(address.port()).expect("report port"),
+        ))
+    });
+    let port = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the server listens");
+    let base = format!("http://127.0.0.1:{port}");
+    let config = ureq::get(format!("{base}/api/config"))
+        .call()
+        .expect("config")
+        .body_mut()
+        .read_to_string()
+        .expect("text");
+    let config: serde_json::Value = serde_json::from_str(&config).expect("json");
+    assert_eq!(
+        config["love_level"], 9,
+        "the container env reaches the guest"
+    );
+    let svg = ureq::get(format!("{base}/api/heart?format=svg"))
+        .call()
+        .expect("svg")
+        .body_mut()
+        .read_to_string()
+        .expect("text");
+    assert!(svg.starts_with("<svg"), "{svg}");
+    let metrics = ureq::get(format!("{base}/metrics"))
+        .call()
+        .expect("metrics")
+        .body_mut()
+        .read_to_string()
+        .expect("text");
+    assert!(
+        metrics.contains("pod_name=\"heart-test-0\""),
+        "identity from the container env"
+    );
+    stop.send(()).expect("server waits");
+    let code = server.join().expect("server thread").expect("clean stop");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn other_wasm_is_refused_with_the_reason() {
+    let core_module = b"\0asm\x01\0\0\0";
+    let err = runtime()
+        .block_on(container::run(
+            core_module,
+            &process("m", &["/m.wasm"], &[]),
+            std::future::pending(),
+            |_| {},
+        ))
+        .expect_err("refused");
+    assert!(
+        err.to_string()
+            .starts_with("`m` cannot run under heart: a core Wasm module, not a component"),
+        "{err}"
+    );
+
+    // An empty component: exports nothing.
+    let empty_component = b"\0asm\x0d\0\x01\0";
+    let err = runtime()
+        .block_on(container::run(
+            empty_component,
+            &process("c", &["/c.wasm"], &[]),
+            std::future::pending(),
+            |_| {},
+        ))
+        .expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("a component exporting neither a WASI HTTP handler"),
+        "{err}"
+    );
+
+    let err = runtime()
+        .block_on(container::run(
+            b"#!/bin/sh\n",
+            &process("s", &["/s"], &[]),
+            std::future::pending(),
+            |_| {},
+        ))
+        .expect_err("refused");
+    assert!(err.to_string().contains("not a valid Wasm binary"), "{err}");
+}
+
+#[test]
+fn a_bad_setting_is_named_with_what_is_accepted() {
+    let wasm = std::fs::read(component("heart_http.wasm")).expect("component");
+    let err = runtime()
+        .block_on(container::run(
+            &wasm,
+            &process("heart_http", &["/heart_http.wasm"], &["PORT=eighty"]),
+            std::future::pending(),
+            |_| {},
+        ))
+        .expect_err("refused");
+    assert!(matches!(err, ContainerError::Setting { .. }));
+    assert_eq!(
+        err.to_string(),
+        "environment variable PORT=`eighty` is invalid: expected a port number 0..=65535"
+    );
+}

@@ -1,0 +1,213 @@
+//! End to end under real containerd: a private Debian containerd runs the OCI artifact from
+//! `cargo xtask oci` with the heart shim — the HTTP app (formats, metrics, SIGTERM), the Wasm
+//! validator against good and bad config, and an ordinary Linux (ELF) container.
+#![cfg(feature = "shim")]
+
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::containerd::{PrivateContainerd, RUNTIME, elf_rootfs, unique_id};
+
+const IMAGE: &str = "localhost/heart-display:0.1.0";
+
+fn start() -> PrivateContainerd {
+    let tarball = support::root().join("dist/oci/heart-display.oci.tar");
+    assert!(
+        tarball.is_file(),
+        "{} is missing: run `cargo xtask oci`",
+        tarball.display()
+    );
+    let ctrd = PrivateContainerd::start(env!("CARGO_BIN_EXE_containerd-shim-heart-v1").as_ref());
+    ctrd.import(&tarball);
+    ctrd
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn get(url: &str) -> Option<(u16, String, Vec<u8>)> {
+    let mut response = ureq::get(url).call().ok()?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response.body_mut().read_to_vec().ok()?;
+    Some((status, content_type, body))
+}
+
+#[test]
+fn the_http_app_serves_every_format_and_metrics_then_stops_on_sigterm() {
+    let ctrd = start();
+    let port = free_port();
+    let id = unique_id("heart-web");
+    let mut app = ctrd
+        .ctr()
+        .args(["run", "--rm", "--net-host", "--runtime", RUNTIME])
+        .args(["--env", &format!("PORT={port}")])
+        .args([
+            "--env",
+            "POD_NAME=heart-display-0",
+            "--env",
+            "POD_NAMESPACE=e2e",
+        ])
+        .args(["--env", "HEART_SHUTDOWN_GRACE_SECS=5"])
+        .args([IMAGE, &id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ctr run starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while get(&format!("{base}/readyz")).is_none_or(|(s, ..)| s != 200) {
+        if let Ok(Some(status)) = app.try_wait() {
+            let out = app.wait_with_output().expect("output");
+            panic!(
+                "the app exited ({status}) before it was ready:\n{}\ncontainerd:\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                ctrd.log()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not ready in 120 s:\n{}",
+            ctrd.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let cases = [
+        ("svg", "image/svg+xml", b"<svg".as_slice()),
+        ("json", "application/json", b"{".as_slice()),
+        ("png", "image/png", b"\x89PNG".as_slice()),
+        ("txt", "text/plain; charset=utf-8", "".as_bytes()),
+    ];
+    for (format, content_type, start) in cases {
+        let (status, ct, body) =
+            get(&format!("{base}/api/heart?format={format}")).expect("the app answers");
+        assert_eq!(status, 200, "{format}");
+        assert_eq!(ct, content_type, "{format}");
+        assert!(body.starts_with(start), "{format}");
+        assert!(!body.is_empty(), "{format}");
+    }
+    let (_, _, metrics) = get(&format!("{base}/metrics")).expect("metrics");
+    let metrics = String::from_utf8_lossy(&metrics);
+    let beats = support::metric(
+        &metrics,
+        "heart_display_beats_total",
+        &[("pod_name", "heart-display-0"), ("namespace", "e2e")],
+    );
+    assert!(
+        beats.is_some_and(|b| b >= 4.0),
+        "beats with identity: {beats:?}"
+    );
+
+    let kill = ctrd.ctr_output(&["task", "kill", &id]);
+    assert!(
+        kill.status.success(),
+        "{}",
+        String::from_utf8_lossy(&kill.stderr)
+    );
+    let killed = Instant::now();
+    let status = loop {
+        if let Some(status) = app.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(15),
+            "the app did not stop within its 5 s grace period (+10 s slack) after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = app.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        status.success(),
+        "clean exit after SIGTERM: {status}\n{stderr}"
+    );
+    assert!(stderr.contains("SIGTERM received"), "{stderr}");
+}
+
+fn validate(ctrd: &PrivateContainerd, id: &str, dir: &std::path::Path) -> std::process::Output {
+    let mount = format!(
+        "type=bind,src={},dst=/config,options=rbind:ro",
+        dir.display()
+    );
+    ctrd.ctr()
+        .args(["run", "--rm", "--runtime", RUNTIME, "--mount", &mount])
+        .args([IMAGE, &unique_id(id), "/heart_validate.wasm", "/config"])
+        .output()
+        .expect("ctr run")
+}
+
+#[test]
+fn the_wasm_validator_passes_good_config_and_names_bad_values() {
+    let ctrd = start();
+    let good = tempfile::tempdir().expect("dir");
+    std::fs::write(good.path().join("love-level"), "9\n").expect("write");
+    std::fs::write(good.path().join("color"), "hotpink").expect("write");
+    let out = validate(&ctrd, "validate-good", good.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("config directory /config is valid: color=hotpink love_level=9"),
+        "{stdout}"
+    );
+
+    let bad = tempfile::tempdir().expect("dir");
+    std::fs::write(bad.path().join("love-level"), "11").expect("write");
+    std::fs::write(bad.path().join("bpm"), "fast").expect("write");
+    let out = validate(&ctrd, "validate-bad", bad.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("`love-level`: love level `11` is out of range 1..=10"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`bpm`: bpm `fast` is not a whole number; expected 30..=220"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("validation found 2 problem(s)"), "{stderr}");
+}
+
+#[test]
+fn an_elf_container_runs_as_an_ordinary_linux_container() {
+    let ctrd = start();
+    let rootfs = tempfile::tempdir().expect("dir");
+    let echo = std::fs::canonicalize("/bin/echo").expect("/bin/echo exists");
+    elf_rootfs(rootfs.path(), &echo);
+    let out = ctrd
+        .ctr()
+        .args(["run", "--rm", "--runtime", RUNTIME, "--rootfs"])
+        .arg(rootfs.path())
+        .arg(unique_id("elf"))
+        .arg(&echo)
+        .arg("hello from a linux container")
+        .output()
+        .expect("ctr run");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        ctrd.log()
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "hello from a linux container"
+    );
+}

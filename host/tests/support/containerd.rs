@@ -1,0 +1,226 @@
+//! A private containerd for tests and benchmarks: Debian's containerd with its own root, state
+//! and sockets under a temp dir, the CRI plugin disabled, the heart shim on its PATH. Stopped by
+//! its PID (SIGTERM, then SIGKILL) and its directories removed on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// containerd's runtime type for the heart shim (`containerd-shim-heart-v1`).
+pub const RUNTIME: &str = "io.containerd.heart.v1";
+
+/// A running private containerd.
+pub struct PrivateContainerd {
+    child: Child,
+    dir: tempfile::TempDir,
+    address: PathBuf,
+}
+
+impl PrivateContainerd {
+    /// Starts containerd with `shim` (the `containerd-shim-heart-v1` binary) on its PATH and
+    /// waits until it answers; panics with the reason and containerd's log when it cannot.
+    pub fn start(shim: &Path) -> PrivateContainerd {
+        assert!(
+            is_root(),
+            "the containerd end-to-end test needs root (containerd mounts snapshots and \
+             creates namespaces); run it as root, as CI does"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("heart-containerd-")
+            .tempdir()
+            .expect("temp dir");
+        let d = dir.path();
+        let bin = d.join("bin");
+        std::fs::create_dir_all(&bin).expect("bin dir");
+        std::fs::copy(shim, bin.join("containerd-shim-heart-v1")).expect("copying the shim");
+        let address = d.join("containerd.sock");
+        let config = format!(
+            "version = 2\nroot = {root:?}\nstate = {state:?}\n\
+             disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n\
+             [grpc]\n  address = {address:?}\n\
+             [ttrpc]\n  address = {ttrpc:?}\n\
+             [debug]\n  address = {debug:?}\n  level = \"info\"\n",
+            root = d.join("root"),
+            state = d.join("state"),
+            ttrpc = d.join("containerd.sock.ttrpc"),
+            debug = d.join("debug.sock"),
+        );
+        std::fs::write(d.join("config.toml"), config).expect("config");
+        let log = std::fs::File::create(d.join("containerd.log")).expect("log");
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let child = Command::new("containerd")
+            .arg("--config")
+            .arg(d.join("config.toml"))
+            .env("PATH", path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("containerd could not start: {e} (install Debian's `containerd`)")
+            });
+        let mut ctrd = PrivateContainerd {
+            child,
+            dir,
+            address,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ok = ctrd
+                .ctr()
+                .arg("version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                break;
+            }
+            if let Ok(Some(status)) = ctrd.child.try_wait() {
+                panic!("containerd exited ({status}):\n{}", ctrd.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "containerd did not answer within 30 s:\n{}",
+                ctrd.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        ctrd
+    }
+
+    /// A `ctr` command against this containerd.
+    pub fn ctr(&self) -> Command {
+        let mut cmd = Command::new("ctr");
+        cmd.arg("--address").arg(&self.address);
+        cmd
+    }
+
+    /// Runs `ctr` with `args` and returns its output; panics if it cannot start.
+    pub fn ctr_output(&self, args: &[&str]) -> std::process::Output {
+        self.ctr().args(args).output().expect("ctr runs")
+    }
+
+    /// Imports an OCI image-layout tarball; panics with ctr's output on failure.
+    pub fn import(&self, tarball: &Path) {
+        let out = self
+            .ctr()
+            .args(["image", "import", "--all-platforms"])
+            .arg(tarball)
+            .output()
+            .expect("ctr runs");
+        assert!(
+            out.status.success(),
+            "ctr image import {} failed: {}{}",
+            tarball.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// containerd's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("containerd.log")).unwrap_or_default()
+    }
+
+    /// containerd's PID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl PrivateContainerd {
+    /// Kills and deletes every task and container, so no shim or container outlives the test
+    /// (shims are detached from containerd and would keep running).
+    fn remove_everything(&self) {
+        let list = |args: &[&str]| -> Vec<String> {
+            let out = self.ctr_output(args);
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        };
+        for id in list(&["task", "ls", "-q"]) {
+            let _ = self.ctr_output(&["task", "kill", "-s", "SIGKILL", &id]);
+            for _ in 0..50 {
+                if self.ctr_output(&["task", "delete", &id]).status.success() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        for id in list(&["container", "ls", "-q"]) {
+            let _ = self.ctr_output(&["container", "rm", &id]);
+        }
+    }
+
+    /// Processes started for this containerd that are still alive (shims), by their
+    /// command line naming its socket.
+    fn leftover_pids(&self) -> Vec<u32> {
+        let needle = self.address.display().to_string();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&needle))
+            })
+            .collect()
+    }
+}
+
+/// A container id unique to this test process (the shim keeps container state in a directory
+/// shared by every containerd on the machine).
+pub fn unique_id(name: &str) -> String {
+    format!("{name}-{}", std::process::id())
+}
+
+impl Drop for PrivateContainerd {
+    fn drop(&mut self) {
+        self.remove_everything();
+        for pid in self.leftover_pids() {
+            super::signal(pid, libc::SIGKILL);
+        }
+        super::signal(self.child.id(), libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn is_root() -> bool {
+    // `id -u` rather than libc, to keep tests free of unsafe code.
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// A minimal Linux rootfs in `dir` holding `binary` (an ELF) and the shared libraries `ldd`
+/// lists for it, at the same paths: enough to run it as an ordinary Linux container.
+pub fn elf_rootfs(dir: &Path, binary: &Path) {
+    let mut files = vec![binary.to_owned()];
+    let ldd = Command::new("ldd").arg(binary).output().expect("ldd runs");
+    for word in String::from_utf8_lossy(&ldd.stdout).split_whitespace() {
+        if word.starts_with('/') {
+            files.push(PathBuf::from(word));
+        }
+    }
+    for file in files {
+        let target = dir.join(file.strip_prefix("/").expect("absolute"));
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&file, &target).expect("copy into rootfs");
+    }
+}
