@@ -54,11 +54,22 @@ fn the_validator_command_exits_0_on_good_config_and_1_on_bad() {
 
 #[test]
 fn the_http_component_is_served_with_host_routes_until_shutdown() {
-    let wasm = std::fs::read(component("heart_http_env.wasm")).expect("component");
+    // WASI 0.2 plain-WASI build (settings as WASI env) and WASI 0.3 build (settings through
+    // wasi:config from SPIN_VARIABLE_*).
+    for (file, setting) in [
+        ("heart_http_env.wasm", "HEART_LOVE_LEVEL=9"),
+        ("heart_http_p3.wasm", "SPIN_VARIABLE_LOVE_LEVEL=9"),
+    ] {
+        serve_and_check(file, setting);
+    }
+}
+
+fn serve_and_check(file: &str, setting: &str) {
+    let wasm = std::fs::read(component(file)).expect("component");
     let process = process(
-        "heart_http_env",
-        &["/heart_http_env.wasm"],
-        &["PORT=0", "HEART_LOVE_LEVEL=9", "POD_NAME=heart-test-0"],
+        file,
+        &[&format!("/{file}")],
+        &["PORT=0", setting, "POD_NAME=heart-test-0"],
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -76,37 +87,28 @@ fn the_http_component_is_served_with_host_routes_until_shutdown() {
         .recv_timeout(Duration::from_secs(120))
         .expect("the server listens");
     let base = format!("http://127.0.0.1:{port}");
-    let config = ureq::get(format!("{base}/api/config"))
-        .call()
-        .expect("config")
-        .body_mut()
-        .read_to_string()
-        .expect("text");
-    let config: serde_json::Value = serde_json::from_str(&config).expect("json");
+    let text = |path: &str| {
+        ureq::get(format!("{base}{path}"))
+            .call()
+            .unwrap_or_else(|e| panic!("{file} {path}: {e}"))
+            .body_mut()
+            .read_to_string()
+            .expect("text")
+    };
+    let config: serde_json::Value = serde_json::from_str(&text("/api/config")).expect("json");
     assert_eq!(
         config["love_level"], 9,
-        "the container env reaches the guest"
+        "{file}: the container env reaches the guest"
     );
-    let svg = ureq::get(format!("{base}/api/heart?format=svg"))
-        .call()
-        .expect("svg")
-        .body_mut()
-        .read_to_string()
-        .expect("text");
-    assert!(svg.starts_with("<svg"), "{svg}");
-    let metrics = ureq::get(format!("{base}/metrics"))
-        .call()
-        .expect("metrics")
-        .body_mut()
-        .read_to_string()
-        .expect("text");
+    let svg = text("/api/heart?format=svg");
+    assert!(svg.starts_with("<svg"), "{file}: {svg}");
     assert!(
-        metrics.contains("pod_name=\"heart-test-0\""),
-        "identity from the container env"
+        text("/metrics").contains("pod_name=\"heart-test-0\""),
+        "{file}: identity from the container env"
     );
     stop.send(()).expect("server waits");
     let code = server.join().expect("server thread").expect("clean stop");
-    assert_eq!(code, 0);
+    assert_eq!(code, 0, "{file}");
 }
 
 #[test]

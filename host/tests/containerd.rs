@@ -51,7 +51,9 @@ fn the_http_app_serves_every_format_and_metrics_then_stops_on_sigterm() {
     let id = unique_id("heart-web");
     let mut app = ctrd
         .ctr()
-        .args(["run", "--rm", "--net-host", "--runtime", RUNTIME])
+        // Read-only root and the default seccomp profile, as the chart's securityContext.
+        .args(["run", "--rm", "--read-only", "--seccomp", "--net-host"])
+        .args(["--runtime", RUNTIME])
         .args(["--env", &format!("PORT={port}")])
         .args([
             "--env",
@@ -143,7 +145,15 @@ fn validate(ctrd: &PrivateContainerd, id: &str, dir: &std::path::Path) -> std::p
         dir.display()
     );
     ctrd.ctr()
-        .args(["run", "--rm", "--runtime", RUNTIME, "--mount", &mount])
+        .args([
+            "run",
+            "--rm",
+            "--read-only",
+            "--seccomp",
+            "--runtime",
+            RUNTIME,
+        ])
+        .args(["--mount", &mount])
         .args([IMAGE, &unique_id(id), "/heart_validate.wasm", "/config"])
         .output()
         .expect("ctr run")

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use oci_spec::image::{
     Arch, ConfigBuilder, Descriptor, Digest, ImageConfigurationBuilder, ImageIndexBuilder,
-    ImageManifestBuilder, MediaType, Os, PlatformBuilder, RootFsBuilder,
+    ImageManifest, ImageManifestBuilder, MediaType, Os, PlatformBuilder, RootFsBuilder,
 };
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
@@ -169,12 +169,7 @@ fn rootfs_form(files: &[(&str, Vec<u8>)], path: &Path) -> Result<Artifact> {
         )
         .build()?;
     let config = blobs.add_json(MediaType::ImageConfig, &config)?;
-    let manifest = ImageManifestBuilder::default()
-        .schema_version(2u32)
-        .media_type(MediaType::ImageManifest)
-        .config(config)
-        .layers(vec![layer])
-        .build()?;
+    let manifest = image_manifest(config, layer, None)?;
     let platform = PlatformBuilder::default()
         .architecture(Arch::Amd64)
         .os(Os::Linux)
@@ -199,13 +194,7 @@ fn wasm_form(http: &[u8], path: &Path) -> Result<Artifact> {
     });
     let config_type = MediaType::Other("application/vnd.wasm.config.v0+json".to_owned());
     let config = blobs.add_json(config_type.clone(), &config)?;
-    let manifest = ImageManifestBuilder::default()
-        .schema_version(2u32)
-        .media_type(MediaType::ImageManifest)
-        .artifact_type(config_type)
-        .config(config)
-        .layers(vec![layer])
-        .build()?;
+    let manifest = image_manifest(config, layer, Some(config_type))?;
     let platform = PlatformBuilder::default()
         .architecture(Arch::Other("wasm".to_owned()))
         .os(Os::Other("wasip2".to_owned()))
@@ -230,13 +219,26 @@ fn spin_form(http: &[u8], path: &Path) -> Result<Artifact> {
         MediaType::Other("application/vnd.fermyon.spin.application.v1+config".to_owned()),
         &locked,
     )?;
-    let manifest = ImageManifestBuilder::default()
+    let manifest = image_manifest(config, layer, None)?;
+    blobs.finish(&manifest, None, format!("{IMAGE}:{TAG}-spin"), path)
+}
+
+/// An image manifest of one config and one layer.
+fn image_manifest(
+    config: Descriptor,
+    layer: Descriptor,
+    artifact_type: Option<MediaType>,
+) -> Result<ImageManifest> {
+    let builder = ImageManifestBuilder::default()
         .schema_version(2u32)
         .media_type(MediaType::ImageManifest)
         .config(config)
-        .layers(vec![layer])
-        .build()?;
-    blobs.finish(&manifest, None, format!("{IMAGE}:{TAG}-spin"), path)
+        .layers(vec![layer]);
+    let builder = match artifact_type {
+        Some(artifact_type) => builder.artifact_type(artifact_type),
+        None => builder,
+    };
+    Ok(builder.build()?)
 }
 
 /// The Spin locked app (`spin_lock_version` 1) for the root spin.toml, its one component's
@@ -391,5 +393,109 @@ mod tests {
             "sha256:00"
         );
         assert_eq!(locked["components"][0]["config"]["bpm"], "{{ bpm }}");
+    }
+
+    /// The blobs of a layout tarball, by path, and its index.
+    fn read_layout(path: &Path) -> (serde_json::Value, BTreeMap<String, Vec<u8>>) {
+        let bytes = std::fs::read(path).expect("layout");
+        let mut files = BTreeMap::new();
+        for entry in tar::Archive::new(bytes.as_slice()).entries().expect("tar") {
+            let mut entry = entry.expect("entry");
+            let name = entry.path().expect("path").display().to_string();
+            let mut content = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut content).expect("read");
+            files.insert(name, content);
+        }
+        let index = serde_json::from_slice(&files["index.json"]).expect("index.json");
+        (index, files)
+    }
+
+    fn blob(files: &BTreeMap<String, Vec<u8>>, digest: &str) -> Vec<u8> {
+        let hex = digest.strip_prefix("sha256:").expect("sha256");
+        let bytes = files[&format!("blobs/sha256/{hex}")].clone();
+        assert_eq!(sha256_hex(&bytes), hex, "blob content matches its digest");
+        bytes
+    }
+
+    #[test]
+    fn artifacts_are_reproducible_and_well_formed() {
+        if !root().join("dist/heart_http.wasm").is_file() {
+            panic!("dist/ is not built: run `cargo xtask build` (cargo xtask test does)");
+        }
+        let (a, b) = (
+            tempfile::tempdir().expect("dir"),
+            tempfile::tempdir().expect("dir"),
+        );
+        let first = build(Some(a.path())).expect("oci");
+        let second = build(Some(b.path())).expect("oci");
+        for (x, y) in first.iter().zip(&second) {
+            assert_eq!(x.digest, y.digest, "{}", x.reference);
+            assert_eq!(
+                std::fs::read(&x.path).expect("tar"),
+                std::fs::read(&y.path).expect("tar"),
+                "{}: byte-identical tarballs",
+                x.reference
+            );
+        }
+
+        let layer_types = |path: &Path| {
+            let (index, files) = read_layout(path);
+            let manifest_digest = index["manifests"][0]["digest"].as_str().expect("digest");
+            let manifest: serde_json::Value =
+                serde_json::from_slice(&blob(&files, manifest_digest)).expect("manifest");
+            let config_type = manifest["config"]["mediaType"]
+                .as_str()
+                .expect("type")
+                .to_owned();
+            let config: serde_json::Value = serde_json::from_slice(&blob(
+                &files,
+                manifest["config"]["digest"].as_str().expect("digest"),
+            ))
+            .expect("config");
+            let layers: Vec<String> = manifest["layers"]
+                .as_array()
+                .expect("layers")
+                .iter()
+                .map(|l| {
+                    blob(&files, l["digest"].as_str().expect("digest"));
+                    l["mediaType"].as_str().expect("type").to_owned()
+                })
+                .collect();
+            (index, config_type, config, layers)
+        };
+        let (index, config_type, config, layers) = layer_types(&first[0].path);
+        assert_eq!(
+            index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"],
+            format!("{IMAGE}:{TAG}")
+        );
+        assert_eq!(config_type, "application/vnd.oci.image.config.v1+json");
+        assert_eq!(config["config"]["Entrypoint"][0], "/heart_http.wasm");
+        assert_eq!(
+            (config["os"].as_str(), config["architecture"].as_str()),
+            (Some("linux"), Some("amd64"))
+        );
+        assert_eq!(layers, ["application/vnd.oci.image.layer.v1.tar"]);
+
+        let (_, config_type, config, layers) = layer_types(&first[1].path);
+        assert_eq!(config_type, "application/vnd.wasm.config.v0+json");
+        assert_eq!(layers, ["application/wasm"]);
+        assert!(
+            config["component"]["exports"]
+                .as_array()
+                .expect("exports")
+                .iter()
+                .any(|e| e
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("wasi:http/incoming-handler@0.2"))),
+            "{config}"
+        );
+
+        let (_, config_type, config, layers) = layer_types(&first[2].path);
+        assert_eq!(
+            config_type,
+            "application/vnd.fermyon.spin.application.v1+config"
+        );
+        assert_eq!(layers, ["application/vnd.wasm.content.layer.v1+wasm"]);
+        assert_eq!(config["spin_lock_version"], 1);
     }
 }
