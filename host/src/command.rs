@@ -74,6 +74,9 @@ pub async fn run(wasm: &[u8], options: &CommandOptions) -> Result<i32, CommandEr
 
     let mut wasi = WasiCtxBuilder::new();
     wasi.args(&options.args).inherit_stdio();
+    wasi.allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
     for (k, v) in &options.env {
         wasi.env(k, v);
     }

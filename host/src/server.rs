@@ -49,6 +49,11 @@ impl Default for ServerOptions {
     }
 }
 
+/// Largest request head (request line and headers), in bytes.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Most headers a request may carry.
+pub const MAX_HEADERS: usize = 100;
+
 struct Shared {
     app: Arc<App>,
     permits: Semaphore,
@@ -144,6 +149,9 @@ where
     });
     let connection = http1::Builder::new()
         .keep_alive(true)
+        // Request line plus headers must fit: bigger ones get 431 (or 414) from hyper.
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS)
         .serve_connection(io, service);
     if let Err(e) = watcher.watch(connection).await {
         tracing::debug!(%peer, error = %e, "connection ended with an error");

@@ -75,6 +75,10 @@ impl HostState {
     ) -> Self {
         let mut wasi = WasiCtxBuilder::new();
         wasi.inherit_stdout().inherit_stderr();
+        // No sockets and no name lookups, whatever the defaults: the sandbox has no network.
+        wasi.allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
         for (k, v) in environment {
             wasi.env(k, v);
         }

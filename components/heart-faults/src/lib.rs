@@ -1,7 +1,9 @@
 //! Test fixture for the host's limits: a WASI 0.2 HTTP component that misbehaves on purpose,
 //! chosen by path — `/trap` aborts, `/loop` never returns, `/hog` grows memory until the
 //! host's limit stops it, `/slow` answers after a second (a request in flight for shutdown
-//! tests) — and answers `200 ok` on any other path. Never deployed.
+//! tests), `/sandbox?port=N` reports what the sandbox let it do (outbound HTTP and TCP to
+//! 127.0.0.1:N, reading files, listing `/`, its environment, the variable `var`) — and
+//! answers `200 ok` on any other path. Never deployed.
 #![deny(missing_docs)]
 // The SDK's export macro generates the canonical-ABI glue, which is unsafe code.
 #![allow(unsafe_code)]
@@ -28,6 +30,55 @@ fn handle(request: Request) -> Response {
             std::thread::sleep(std::time::Duration::from_secs(1));
             Response::new(200, "slow ok")
         }
+        "/sandbox" => Response::new(200, sandbox_report(request.query())),
         _ => Response::new(200, "ok"),
     }
+}
+
+/// One line per escape attempt (the variable probe reads `var`, default `undeclared_secret`): `<probe>: denied (<error>)` or `<probe>: allowed (<detail>)`.
+fn sandbox_report(query: &str) -> String {
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+    };
+    let port: u16 = param("port").and_then(|p| p.parse().ok()).unwrap_or(9);
+    let variable_name = param("var").unwrap_or("undeclared_secret").to_owned();
+    let outcome = |name: &str, result: Result<String, String>| match result {
+        Ok(detail) => format!("{name}: allowed ({detail})"),
+        Err(error) => format!("{name}: denied ({error})"),
+    };
+    let url = format!("http://127.0.0.1:{port}/");
+    let http = spin_sdk::http::run(async move {
+        let request = Request::get(url).build();
+        spin_sdk::http::send::<_, Response>(request)
+            .await
+            .map(|r| format!("status {}", r.status()))
+            .map_err(|e| e.to_string())
+    });
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port))
+        .map(|_| "connected".to_owned())
+        .map_err(|e| e.to_string());
+    let file = std::fs::read("/etc/hostname")
+        .map(|b| format!("{} bytes", b.len()))
+        .map_err(|e| e.to_string());
+    let dir = std::fs::read_dir("/")
+        .map(|d| format!("{} entries", d.count()))
+        .map_err(|e| e.to_string());
+    let variable = match spin_sdk::wit::wasi::config::store::get(&variable_name) {
+        Ok(Some(value)) => Ok(format!("value of {} bytes", value.len())),
+        Ok(None) => Err("not set".to_owned()),
+        Err(e) => Err(format!("{e:?}")),
+    };
+    let env: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+    [
+        outcome("outbound-http", http),
+        outcome("tcp-connect", tcp),
+        outcome("file-read", file),
+        outcome("dir-list", dir),
+        outcome("variable", variable),
+        format!("env: [{}]", env.join(", ")),
+    ]
+    .join("\n")
+        + "\n"
 }
