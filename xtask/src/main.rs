@@ -5,6 +5,7 @@
 //! - `bench`: the host's performance figures (ratios in one run): table + JSON.
 //! - `oci`: OCI image-layout tarballs (rootfs, Wasm artifact, Spin) in `dist/oci/`.
 //! - `check-wasmtime-serve`: the plain-WASI build under `wasmtime serve` (wasmtime-cli 48.0.8).
+//! - `soak`: bounded load (all formats + beats) against the real host; figures and checks.
 //! - `test`: everything CI runs (fmt, clippy, build, unit/golden/property/integration tests).
 
 mod bench;
@@ -12,6 +13,7 @@ mod build;
 mod cmd;
 mod oci;
 mod plain_wasi;
+mod soak;
 mod test;
 mod up;
 
@@ -45,6 +47,22 @@ enum Command {
     /// Serve the plain-WASI build (dist/heart_http_env.wasm) with `wasmtime serve` 48.0.8 and
     /// check every route and format (installs wasmtime-cli into the tools dir once).
     CheckWasmtimeServe,
+    /// Load the real host over loopback (every format plus beats from simulated clients) for a
+    /// bounded time; report req/s, p50/p99, errors, RSS, fds and presence consistency.
+    Soak {
+        /// Seconds of load.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Simulated presence clients.
+        #[arg(long, default_value_t = 5000)]
+        clients: usize,
+        /// Upper bound on requests.
+        #[arg(long, default_value_t = 5_000_000)]
+        max_requests: u64,
+    },
     /// Run everything CI runs: fmt, clippy, build and every test.
     Test,
     /// Measure the host: component vs native, vs `wasmtime serve`, instantiation, cold start,
@@ -65,6 +83,17 @@ fn main() -> Result<()> {
         Command::Up { args } => up::up(&args),
         Command::Test => test::suite(),
         Command::CheckWasmtimeServe => plain_wasi::check(),
+        Command::Soak {
+            seconds,
+            connections,
+            clients,
+            max_requests,
+        } => soak::soak(soak::SoakOptions {
+            seconds,
+            connections,
+            clients,
+            max_requests,
+        }),
         Command::Oci { out } => {
             build::all()?;
             oci::build(out.as_deref()).map(drop)

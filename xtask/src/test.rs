@@ -45,6 +45,13 @@ pub fn suite() -> Result<()> {
         test.args(["--exclude", package]);
     }
     run(&mut test)?;
+    // A short soak: every format plus beats, zero errors, consistent presence gauges.
+    crate::soak::soak(crate::soak::SoakOptions {
+        seconds: 5,
+        connections: 16,
+        clients: 500,
+        max_requests: 200_000,
+    })?;
     web_crate_in_browser()?;
     browser()?;
     deploy()
