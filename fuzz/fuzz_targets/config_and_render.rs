@@ -32,6 +32,12 @@ fuzz_target!(|data: &[u8]| {
     assert!(render::json(&frame).starts_with('{'));
     let png = render::png(&frame).expect("every valid frame encodes");
     assert_eq!(&png[1..4], b"PNG");
-    let ascii = render::text(&frame, &TextOptions { ascii: true, ..TextOptions::default() });
+    let ascii = render::text(
+        &frame,
+        &TextOptions {
+            ascii: true,
+            ..TextOptions::default()
+        },
+    );
     assert!(ascii.is_ascii());
 });
