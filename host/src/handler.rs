@@ -119,6 +119,11 @@ impl ComponentHandler {
     pub fn variables(&self) -> &Arc<LiveVariables> {
         &self.variables
     }
+
+    /// The limits its instances run under.
+    pub fn policy(&self) -> InstancePolicy {
+        self.policy
+    }
 }
 
 impl HandlerState for ComponentHandler {

@@ -254,11 +254,17 @@ async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiB
     };
     tracing::debug!(method = %request.method(), uri = %request.uri(), component = %component.id, "request");
     let request = request.map(|body| body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
+    let started = std::time::Instant::now();
     let error_value = match component.handler.handle((), request).await {
         Ok(response) => return response,
         Err(e) => e,
     };
-    let (kind, status, message) = if error_value.is::<ExpirationError>() {
+    // A guest stopped by the epoch deadline surfaces here only as "no response" (its trap ends
+    // the instance's task), so a failure that took the whole time limit counts as a timeout
+    // (Epochs tick every `EPOCH_TICK`, so the deadline can fire up to a tick early.)
+    let out_of_time = started.elapsed() + 2 * crate::engine::EPOCH_TICK
+        >= component.handler.state().policy().request_timeout;
+    let (kind, status, message) = if out_of_time || error_value.is::<ExpirationError>() {
         (
             "timeout",
             StatusCode::GATEWAY_TIMEOUT,

@@ -97,3 +97,78 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
         "clean exit after the grace period's work is done"
     );
 }
+
+#[test]
+fn faults_under_load_fail_only_themselves_and_are_all_counted() {
+    let args = ["--request-timeout-ms", "300", "--memory-limit-mb", "32"];
+    let host = Host::start(Options {
+        wasm: "heart_faults.wasm",
+        args: &args,
+        ..Options::default()
+    });
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    const EACH: usize = 3;
+    let (failures, served) = std::thread::scope(|scope| {
+        let load: Vec<_> = (0..4)
+            .map(|_| {
+                let (base, stop) = (host.base.clone(), &stop);
+                scope.spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    let (mut failures, mut served) = (Vec::new(), 0u32);
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        match agent.get(format!("{base}/ok")).call() {
+                            Ok(r) if r.status() == 200 => served += 1,
+                            Ok(r) => failures.push(r.status().to_string()),
+                            Err(e) => failures.push(e.to_string()),
+                        }
+                    }
+                    (failures, served)
+                })
+            })
+            .collect();
+        for _ in 0..EACH {
+            for path in ["/trap", "/loop", "/hog"] {
+                let reply = host.get(path, None);
+                assert!(reply.status >= 500, "{path}: {}", reply.status);
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        load.into_iter()
+            .map(|t| t.join().expect("load thread"))
+            .fold((Vec::new(), 0), |(mut f, n), (tf, tn)| {
+                f.extend(tf);
+                (f, n + tn)
+            })
+    });
+    assert!(failures.is_empty(), "normal requests failed: {failures:?}");
+    assert!(served > 20, "the load ran ({served} requests)");
+    let metrics = host.get("/metrics", None).text();
+    let failures: f64 = ["trap", "timeout", "instantiation"]
+        .iter()
+        .map(|kind| {
+            metric(
+                &metrics,
+                "heart_wasm_guest_failures_total",
+                &[("kind", kind)],
+            )
+            .unwrap_or(0.0)
+        })
+        .sum();
+    assert_eq!(
+        failures,
+        (3 * EACH) as f64,
+        "every fault counted once:\n{metrics}"
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            "heart_wasm_guest_failures_total",
+            &[("kind", "timeout")]
+        ),
+        Some(EACH as f64),
+        "the endless loops are counted as timeouts"
+    );
+}

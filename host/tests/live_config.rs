@@ -137,6 +137,99 @@ fn valid_changes_are_live_within_2_s_and_invalid_ones_are_rejected_whole() {
     );
 }
 
+/// Waits until `/metrics` shows `heart_config_reloads_total{result}` at `count`.
+fn wait_for_reloads(host: &Host, result: &str, count: f64) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        let metrics = host.get("/metrics", None).text();
+        if support::metric(
+            &metrics,
+            "heart_config_reloads_total",
+            &[("result", result)],
+        ) == Some(count)
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no {count} `{result}` reloads within 5 s");
+}
+
+#[test]
+fn repeated_valid_and_invalid_updates_under_load_fail_no_request() {
+    let cm = tempfile::tempdir().expect("temp dir");
+    publish_values(cm.path(), "v0", "7", "72");
+    let host = start_with_dir(cm.path(), &[]);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    const ROUNDS: usize = 5;
+    let (failures, requests) = std::thread::scope(|scope| {
+        let load: Vec<_> = (0..4)
+            .map(|w| {
+                let (base, stop) = (host.base.clone(), &stop);
+                scope.spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    let paths = ["/api/heart?format=svg", "/api/config", "/heart.json"];
+                    let (mut failures, mut requests) = (Vec::new(), 0u32);
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let path = paths[(requests as usize + w) % paths.len()];
+                        match agent.get(format!("{base}{path}")).call() {
+                            Ok(r) if r.status() == 200 => {}
+                            Ok(r) => failures.push(format!("{path}: {}", r.status())),
+                            Err(e) => failures.push(format!("{path}: {e}")),
+                        }
+                        requests += 1;
+                    }
+                    (failures, requests)
+                })
+            })
+            .collect();
+        for round in 1..=ROUNDS {
+            // An invalid update (a symlink swap like the kubelet's) is rejected whole …
+            publish_values(cm.path(), &format!("bad{round}"), "11", "72");
+            wait_for_reloads(&host, "failed", round as f64);
+            // … and the next valid one applies.
+            let love = (round + 1).to_string();
+            publish_values(cm.path(), &format!("good{round}"), &love, "72");
+            let expected = round as i64 + 1;
+            assert!(
+                wait_for(&host, Duration::from_secs(2), |c| c["love_level"]
+                    == expected)
+                .is_some(),
+                "round {round}: the valid update is live within 2 s"
+            );
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        load.into_iter()
+            .map(|t| t.join().expect("load thread"))
+            .fold((Vec::new(), 0), |(mut f, n), (tf, tn)| {
+                f.extend(tf);
+                (f, n + tn)
+            })
+    });
+    assert!(
+        failures.is_empty(),
+        "requests failed during reloads: {failures:?}"
+    );
+    assert!(requests > 50, "the load ran ({requests} requests)");
+    let metrics = host.get("/metrics", None).text();
+    let reloads = |result| {
+        support::metric(
+            &metrics,
+            "heart_config_reloads_total",
+            &[("result", result)],
+        )
+    };
+    assert_eq!(reloads("ok"), Some(ROUNDS as f64));
+    assert_eq!(reloads("failed"), Some(ROUNDS as f64));
+    assert_eq!(
+        support::metric(&metrics, "heart_config_generation", &[]),
+        Some(ROUNDS as f64 + 1.0)
+    );
+}
+
 #[test]
 fn environment_variables_beat_the_config_directory() {
     let cm = tempfile::tempdir().expect("temp dir");
