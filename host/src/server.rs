@@ -93,38 +93,21 @@ pub async fn serve(
                 }
             },
         };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        let watcher = graceful.watcher();
-        match shared.options.tls.clone() {
-            None => {
-                tokio::spawn(serve_connection(
-                    TokioIo::new(stream),
-                    shared,
-                    watcher,
-                    peer,
-                ));
-            }
-            Some(config) => {
-                tokio::spawn(async move {
-                    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
-                    {
-                        Ok(Ok(tls)) => {
-                            serve_connection(TokioIo::new(tls), shared, watcher, peer).await
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
-            }
-        }
+        spawn_connection(stream, peer, &shared, &graceful);
+    }
+    // Connections the kernel already accepted are in flight for their clients: serve them too.
+    while let Ok(Ok((stream, peer))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await
+    {
+        spawn_connection(stream, peer, &shared, &graceful);
     }
     drop(listener);
     for task in background {
         task.abort();
     }
     tracing::info!("shutting down: no new connections; waiting for in-flight requests");
+    // Freshly accepted connections get a moment to deliver their request before connections
+    // with no request in progress are closed.
+    tokio::time::sleep(SHUTDOWN_SETTLE).await;
     match tokio::time::timeout(shared.options.shutdown_grace, graceful.shutdown()).await {
         Ok(()) => tracing::info!("all connections closed"),
         Err(_) => {
@@ -132,6 +115,42 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// How long shutdown waits for just-accepted connections to send their request.
+const SHUTDOWN_SETTLE: Duration = Duration::from_millis(200);
+
+/// Serves one accepted connection in its own task (TLS first when configured), tracked by
+/// `graceful` so shutdown can wait for it.
+fn spawn_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+    graceful: &GracefulShutdown,
+) {
+    let _ = stream.set_nodelay(true);
+    let shared = shared.clone();
+    let watcher = graceful.watcher();
+    match shared.options.tls.clone() {
+        None => {
+            tokio::spawn(serve_connection(
+                TokioIo::new(stream),
+                shared,
+                watcher,
+                peer,
+            ));
+        }
+        Some(config) => {
+            tokio::spawn(async move {
+                let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => serve_connection(TokioIo::new(tls), shared, watcher, peer).await,
+                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                }
+            });
+        }
+    }
 }
 
 /// How long a client may take to complete the TLS handshake.
