@@ -99,12 +99,12 @@ impl ContainerProcess {
             .collect()
     }
 
-    fn lookup(&self, name: &str) -> Option<String> {
-        self.env_pairs()
-            .into_iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+    /// The value of environment variable `name` (the last one wins, as in a process).
+    pub fn lookup(&self, name: &str) -> Option<String> {
+        self.env.iter().rev().find_map(|entry| {
+            let (key, value) = entry.split_once('=')?;
+            (key == name).then(|| value.to_owned())
+        })
     }
 
     fn setting<T: FromStr>(

@@ -33,14 +33,14 @@ pub struct HeartSandbox;
 
 impl Sandbox for HeartSandbox {
     async fn run_wasi(&self, ctx: &impl RuntimeContext) -> anyhow::Result<i32> {
-        init_logging(ctx.envs());
         let entrypoint = ctx.entrypoint();
-        let wasm = entrypoint.source.as_bytes()?;
         let process = ContainerProcess {
             name: entrypoint.name.unwrap_or_else(|| "app".to_owned()),
             args: ctx.args().to_vec(),
             env: ctx.envs().to_vec(),
         };
+        init_logging(&process);
+        let wasm = entrypoint.source.as_bytes()?;
         // PID 1 in its namespace gets no default signal handlers: `shutdown_signal` installs
         // them, so `ctr task kill` (SIGTERM) stops the server gracefully.
         let shutdown = crate::server::shutdown_signal();
@@ -65,14 +65,9 @@ impl Sandbox for HeartSandbox {
 }
 
 /// Logs to the container's stderr (`HEART_LOG_FORMAT=json` for JSON; `RUST_LOG` filters).
-fn init_logging(env: &[String]) {
-    let value = |name: &str| {
-        env.iter()
-            .rev()
-            .find_map(|e| e.strip_prefix(name)?.strip_prefix('='))
-            .map(str::to_owned)
-    };
-    let filter = value("RUST_LOG")
+fn init_logging(process: &ContainerProcess) {
+    let filter = process
+        .lookup("RUST_LOG")
         .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -80,7 +75,7 @@ fn init_logging(env: &[String]) {
         .with_ansi(false)
         .with_writer(std::io::stderr);
     // Ignored when a subscriber is already set (a second container in the same process).
-    let _ = if value("HEART_LOG_FORMAT").as_deref() == Some("json") {
+    let _ = if process.lookup("HEART_LOG_FORMAT").as_deref() == Some("json") {
         builder.json().try_init()
     } else {
         builder.try_init()

@@ -10,11 +10,16 @@ fn chart_file(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-#[test]
-fn schema_ranges_and_defaults_match_heart_core() {
+/// The schema of the chart's `config` values, by key.
+fn config_schema() -> serde_json::Value {
     let schema: serde_json::Value =
         serde_json::from_str(&chart_file("values.schema.json")).expect("schema is JSON");
-    let config = &schema["properties"]["config"]["properties"];
+    schema["properties"]["config"]["properties"].clone()
+}
+
+#[test]
+fn schema_ranges_and_defaults_match_heart_core() {
+    let config = &config_schema();
     let defaults = HeartConfig::default();
     let cases = [
         (
@@ -60,11 +65,8 @@ fn schema_ranges_and_defaults_match_heart_core() {
 
 #[test]
 fn the_schema_colour_pattern_admits_what_heart_core_admits() {
-    let schema: serde_json::Value =
-        serde_json::from_str(&chart_file("values.schema.json")).expect("schema is JSON");
-    let pattern = schema["properties"]["config"]["properties"]["color"]["pattern"]
-        .as_str()
-        .expect("a pattern");
+    let config = config_schema();
+    let pattern = config["color"]["pattern"].as_str().expect("a pattern");
     // The pattern is a pre-check (the Wasm validator and the host check names): every colour
     // heart-core accepts must pass it, and malformed text must not.
     let admitted = |s: &str| {

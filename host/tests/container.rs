@@ -24,18 +24,21 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// Runs a container's `wasm` to its end (no shutdown signal: a server would run forever).
+fn run_to_end(wasm: &[u8], process: &ContainerProcess) -> Result<i32, ContainerError> {
+    runtime().block_on(container::run(
+        wasm,
+        process,
+        std::future::pending(),
+        |_| {},
+    ))
+}
+
 fn validate(dir: &std::path::Path) -> i32 {
     let wasm = std::fs::read(component("heart_validate.wasm")).expect("validator");
     let dir = dir.to_str().expect("utf-8 path");
     let process = process("heart_validate", &["/heart_validate.wasm", dir], &[]);
-    runtime()
-        .block_on(container::run(
-            &wasm,
-            &process,
-            std::future::pending(),
-            |_| {},
-        ))
-        .expect("the command runs")
+    run_to_end(&wasm, &process).expect("the command runs")
 }
 
 #[test]
@@ -114,14 +117,7 @@ fn serve_and_check(file: &str, setting: &str) {
 #[test]
 fn other_wasm_is_refused_with_the_reason() {
     let core_module = b"\0asm\x01\0\0\0";
-    let err = runtime()
-        .block_on(container::run(
-            core_module,
-            &process("m", &["/m.wasm"], &[]),
-            std::future::pending(),
-            |_| {},
-        ))
-        .expect_err("refused");
+    let err = run_to_end(core_module, &process("m", &["/m.wasm"], &[])).expect_err("refused");
     assert!(
         err.to_string()
             .starts_with("`m` cannot run under heart: a core Wasm module, not a component"),
@@ -130,42 +126,25 @@ fn other_wasm_is_refused_with_the_reason() {
 
     // An empty component: exports nothing.
     let empty_component = b"\0asm\x0d\0\x01\0";
-    let err = runtime()
-        .block_on(container::run(
-            empty_component,
-            &process("c", &["/c.wasm"], &[]),
-            std::future::pending(),
-            |_| {},
-        ))
-        .expect_err("refused");
+    let err = run_to_end(empty_component, &process("c", &["/c.wasm"], &[])).expect_err("refused");
     assert!(
         err.to_string()
             .contains("a component exporting neither a WASI HTTP handler"),
         "{err}"
     );
 
-    let err = runtime()
-        .block_on(container::run(
-            b"#!/bin/sh\n",
-            &process("s", &["/s"], &[]),
-            std::future::pending(),
-            |_| {},
-        ))
-        .expect_err("refused");
+    let err = run_to_end(b"#!/bin/sh\n", &process("s", &["/s"], &[])).expect_err("refused");
     assert!(err.to_string().contains("not a valid Wasm binary"), "{err}");
 }
 
 #[test]
 fn a_bad_setting_is_named_with_what_is_accepted() {
     let wasm = std::fs::read(component("heart_http.wasm")).expect("component");
-    let err = runtime()
-        .block_on(container::run(
-            &wasm,
-            &process("heart_http", &["/heart_http.wasm"], &["PORT=eighty"]),
-            std::future::pending(),
-            |_| {},
-        ))
-        .expect_err("refused");
+    let err = run_to_end(
+        &wasm,
+        &process("heart_http", &["/heart_http.wasm"], &["PORT=eighty"]),
+    )
+    .expect_err("refused");
     assert!(matches!(err, ContainerError::Setting { .. }));
     assert_eq!(
         err.to_string(),

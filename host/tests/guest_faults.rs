@@ -8,6 +8,21 @@ use std::time::{Duration, Instant};
 
 use support::{Host, Options, metric};
 
+/// Guest failures of every kind in a `/metrics` scrape.
+fn guest_failures(metrics: &str) -> f64 {
+    ["trap", "timeout", "instantiation"]
+        .iter()
+        .map(|kind| {
+            metric(
+                metrics,
+                "heart_wasm_guest_failures_total",
+                &[("kind", kind)],
+            )
+            .unwrap_or(0.0)
+        })
+        .sum()
+}
+
 #[test]
 fn trap_loop_and_memory_hog_fail_only_their_request() {
     let args = ["--request-timeout-ms", "500", "--memory-limit-mb", "32"];
@@ -42,17 +57,7 @@ fn trap_loop_and_memory_hog_fail_only_their_request() {
     }
 
     let metrics = host.get("/metrics", None).text();
-    let failures: f64 = ["trap", "timeout", "instantiation"]
-        .iter()
-        .map(|kind| {
-            metric(
-                &metrics,
-                "heart_wasm_guest_failures_total",
-                &[("kind", kind)],
-            )
-            .unwrap_or(0.0)
-        })
-        .sum();
+    let failures = guest_failures(&metrics);
     assert_eq!(failures, 3.0, "each fault is counted once:\n{metrics}");
     assert_eq!(
         metric(
@@ -106,57 +111,19 @@ fn faults_under_load_fail_only_themselves_and_are_all_counted() {
         args: &args,
         ..Options::default()
     });
-    let stop = std::sync::atomic::AtomicBool::new(false);
     const EACH: usize = 3;
-    let (failures, served) = std::thread::scope(|scope| {
-        let load: Vec<_> = (0..4)
-            .map(|_| {
-                let (base, stop) = (host.base.clone(), &stop);
-                scope.spawn(move || {
-                    let agent: ureq::Agent = ureq::Agent::config_builder()
-                        .http_status_as_error(false)
-                        .build()
-                        .into();
-                    let (mut failures, mut served) = (Vec::new(), 0u32);
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        match agent.get(format!("{base}/ok")).call() {
-                            Ok(r) if r.status() == 200 => served += 1,
-                            Ok(r) => failures.push(r.status().to_string()),
-                            Err(e) => failures.push(e.to_string()),
-                        }
-                    }
-                    (failures, served)
-                })
-            })
-            .collect();
+    let ((), failures, served) = support::load_while(&host.base, 4, &["/ok"], || {
         for _ in 0..EACH {
             for path in ["/trap", "/loop", "/hog"] {
                 let reply = host.get(path, None);
                 assert!(reply.status >= 500, "{path}: {}", reply.status);
             }
         }
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        load.into_iter()
-            .map(|t| t.join().expect("load thread"))
-            .fold((Vec::new(), 0), |(mut f, n), (tf, tn)| {
-                f.extend(tf);
-                (f, n + tn)
-            })
     });
     assert!(failures.is_empty(), "normal requests failed: {failures:?}");
     assert!(served > 20, "the load ran ({served} requests)");
     let metrics = host.get("/metrics", None).text();
-    let failures: f64 = ["trap", "timeout", "instantiation"]
-        .iter()
-        .map(|kind| {
-            metric(
-                &metrics,
-                "heart_wasm_guest_failures_total",
-                &[("kind", kind)],
-            )
-            .unwrap_or(0.0)
-        })
-        .sum();
+    let failures = guest_failures(&metrics);
     assert_eq!(
         failures,
         (3 * EACH) as f64,

@@ -122,32 +122,28 @@ fn valid_changes_are_live_within_2_s_and_invalid_ones_are_rejected_whole() {
     );
 
     let metrics = host.get("/metrics", None).text();
-    let reloads = |result| {
-        support::metric(
-            &metrics,
-            "heart_config_reloads_total",
-            &[("result", result)],
-        )
-    };
-    assert_eq!(reloads("ok"), Some(2.0), "two reloads applied");
-    assert_eq!(reloads("failed"), Some(1.0), "one reload rejected");
+    assert_eq!(reloads(&metrics, "ok"), Some(2.0), "two reloads applied");
+    assert_eq!(
+        reloads(&metrics, "failed"),
+        Some(1.0),
+        "one reload rejected"
+    );
     assert_eq!(
         support::metric(&metrics, "heart_config_generation", &[]),
         Some(3.0)
     );
 }
 
+/// `heart_config_reloads_total{result}` in a `/metrics` scrape.
+fn reloads(metrics: &str, result: &str) -> Option<f64> {
+    support::metric(metrics, "heart_config_reloads_total", &[("result", result)])
+}
+
 /// Waits until `/metrics` shows `heart_config_reloads_total{result}` at `count`.
 fn wait_for_reloads(host: &Host, result: &str, count: f64) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(5) {
-        let metrics = host.get("/metrics", None).text();
-        if support::metric(
-            &metrics,
-            "heart_config_reloads_total",
-            &[("result", result)],
-        ) == Some(count)
-        {
+        if reloads(&host.get("/metrics", None).text(), result) == Some(count) {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -160,32 +156,9 @@ fn repeated_valid_and_invalid_updates_under_load_fail_no_request() {
     let cm = tempfile::tempdir().expect("temp dir");
     publish_values(cm.path(), "v0", "7", "72");
     let host = start_with_dir(cm.path(), &[]);
-    let stop = std::sync::atomic::AtomicBool::new(false);
     const ROUNDS: usize = 5;
-    let (failures, requests) = std::thread::scope(|scope| {
-        let load: Vec<_> = (0..4)
-            .map(|w| {
-                let (base, stop) = (host.base.clone(), &stop);
-                scope.spawn(move || {
-                    let agent: ureq::Agent = ureq::Agent::config_builder()
-                        .http_status_as_error(false)
-                        .build()
-                        .into();
-                    let paths = ["/api/heart?format=svg", "/api/config", "/heart.json"];
-                    let (mut failures, mut requests) = (Vec::new(), 0u32);
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        let path = paths[(requests as usize + w) % paths.len()];
-                        match agent.get(format!("{base}{path}")).call() {
-                            Ok(r) if r.status() == 200 => {}
-                            Ok(r) => failures.push(format!("{path}: {}", r.status())),
-                            Err(e) => failures.push(format!("{path}: {e}")),
-                        }
-                        requests += 1;
-                    }
-                    (failures, requests)
-                })
-            })
-            .collect();
+    let paths = ["/api/heart?format=svg", "/api/config", "/heart.json"];
+    let ((), failures, requests) = support::load_while(&host.base, 4, &paths, || {
         for round in 1..=ROUNDS {
             // An invalid update (a symlink swap like the kubelet's) is rejected whole …
             publish_values(cm.path(), &format!("bad{round}"), "11", "72");
@@ -201,13 +174,6 @@ fn repeated_valid_and_invalid_updates_under_load_fail_no_request() {
                 "round {round}: the valid update is live within 2 s"
             );
         }
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        load.into_iter()
-            .map(|t| t.join().expect("load thread"))
-            .fold((Vec::new(), 0), |(mut f, n), (tf, tn)| {
-                f.extend(tf);
-                (f, n + tn)
-            })
     });
     assert!(
         failures.is_empty(),
@@ -215,15 +181,8 @@ fn repeated_valid_and_invalid_updates_under_load_fail_no_request() {
     );
     assert!(requests > 50, "the load ran ({requests} requests)");
     let metrics = host.get("/metrics", None).text();
-    let reloads = |result| {
-        support::metric(
-            &metrics,
-            "heart_config_reloads_total",
-            &[("result", result)],
-        )
-    };
-    assert_eq!(reloads("ok"), Some(ROUNDS as f64));
-    assert_eq!(reloads("failed"), Some(ROUNDS as f64));
+    assert_eq!(reloads(&metrics, "ok"), Some(ROUNDS as f64));
+    assert_eq!(reloads(&metrics, "failed"), Some(ROUNDS as f64));
     assert_eq!(
         support::metric(&metrics, "heart_config_generation", &[]),
         Some(ROUNDS as f64 + 1.0)

@@ -170,12 +170,12 @@ def check_rules(label: str, docs: list[dict]) -> None:
         promtool("test", "rules", str(test_file))
     alerts = [r["alert"] for g in spec["groups"] for r in g["rules"]]
     for rule in (r for g in spec["groups"] for r in g["rules"]):
-        missing = [k for k in ("for",) if k not in rule] + [
-            k for k in ("severity",) if k not in rule.get("labels", {})
-        ] + [k for k in ("summary", "description") if k not in rule.get("annotations", {})]
+        labels, annotations = rule.get("labels", {}), rule.get("annotations", {})
+        required = {"for": rule, "severity": labels, "summary": annotations, "description": annotations}
+        missing = [key for key, where in required.items() if key not in where]
         if missing:
             fail(f"alert {rule['alert']} lacks {missing}")
-    tested = {t["alertname"] for case in yaml.safe_load(RULE_TESTS.read_text())["tests"] for t in case["alert_rule_test"]}
+    tested = {t["alertname"] for case in tests["tests"] for t in case["alert_rule_test"]}
     if set(alerts) - tested:
         fail(f"alerts without a promtool test: {sorted(set(alerts) - tested)}")
     ok(f"{label}: rules extracted from the PrometheusRule pass promtool check (lint=all, fatal) and promtool test ({len(alerts)} alerts, each tested)")
@@ -263,7 +263,8 @@ def check_kustomize() -> None:
     check_standard_labels("kubectl kustomize k8s/", docs, "kustomize")
     check_rules("kubectl kustomize k8s/", docs)
     spinapp = yaml.safe_load((K8S / "spinkube" / "spinapp.yaml").read_text())
-    if spinapp["spec"]["image"].split(":")[-1] != render({})[0]["metadata"]["labels"]["app.kubernetes.io/version"] + "-spin":
+    app_version = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
+    if spinapp["spec"]["image"].split(":")[-1] != f"{app_version}-spin":
         fail("k8s/spinkube/spinapp.yaml names another image version than the chart")
     names = {v["name"] for v in spinapp["spec"]["variables"]}
     manifest_vars = set(re.findall(r"^(\w+) = \{ default", (ROOT / "spin.toml").read_text(), re.M))

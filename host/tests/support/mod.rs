@@ -8,6 +8,7 @@ pub mod containerd;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -253,6 +254,60 @@ impl Drop for Host {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Loads `base` from `threads` threads for as long as `during` runs: each thread requests
+/// `paths` round-robin (starting at its own offset) on a keep-alive connection. Returns what
+/// `during` returned, the failed requests (non-200 or transport errors, with their path) and
+/// how many requests were made. The load stops even when `during` panics.
+pub fn load_while<R>(
+    base: &str,
+    threads: usize,
+    paths: &[&str],
+    during: impl FnOnce() -> R,
+) -> (R, Vec<String>, u32) {
+    struct StopOnDrop<'a>(&'a AtomicBool);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let load: Vec<_> = (0..threads)
+            .map(|offset| {
+                let stop = &stop;
+                scope.spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    let (mut failures, mut requests) = (Vec::new(), 0u32);
+                    while !stop.load(Ordering::Relaxed) {
+                        let path = paths[(requests as usize + offset) % paths.len()];
+                        match agent.get(format!("{base}{path}")).call() {
+                            Ok(r) if r.status() == 200 => {}
+                            Ok(r) => failures.push(format!("{path}: {}", r.status())),
+                            Err(e) => failures.push(format!("{path}: {e}")),
+                        }
+                        requests += 1;
+                    }
+                    (failures, requests)
+                })
+            })
+            .collect();
+        let result = {
+            let _stop = StopOnDrop(&stop);
+            during()
+        };
+        let (mut failures, mut requests) = (Vec::new(), 0);
+        for thread in load {
+            let (f, n) = thread.join().expect("load thread");
+            failures.extend(f);
+            requests += n;
+        }
+        (result, failures, requests)
+    })
 }
 
 /// Sends `sig` to `pid`.
