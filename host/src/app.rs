@@ -15,12 +15,13 @@ use crate::config_dir::{self, ConfigDirError, ConfigDirValues};
 use crate::config_store;
 use crate::engine::{self, EngineOptions, EpochTicker, HostEngine};
 use crate::handler::{ComponentHandler, InstancePolicy, WasiHttpVersion};
+use crate::live_variables::LiveVariables;
 use crate::manifest::{Manifest, ManifestError, RouteDecl, SourceDecl, VariableDecl};
 use crate::metrics::{Identity, Metrics};
 use crate::presence::Presence;
 use crate::routes::RoutePattern;
 use crate::state::HostState;
-use crate::variables::{self, LiveVariables, VariableError};
+use crate::variables::{self, VariableError};
 
 /// Why an app could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -17,9 +17,9 @@ use wasmtime_wasi_http::handler::{
 };
 
 use crate::engine::ticks;
+use crate::live_variables::LiveVariables;
 use crate::metrics::Metrics;
 use crate::state::HostState;
-use crate::variables::LiveVariables;
 
 /// Which WASI HTTP world a component exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

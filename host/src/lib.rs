@@ -1,7 +1,7 @@
 //! heart-host: runs a Spin-manifest app of WASI HTTP components on Wasmtime — our `spin up`.
 //!
-//! - [`manifest`]: `spin.toml` parsing and checks.
-//! - [`variables`]: application/component variables and their live snapshot.
+//! - [`manifest`], [`variables`]: `spin.toml` and its layered variables (the heart-manifest crate).
+//! - [`live_variables`]: a component's variables as requests see them, swapped on reload.
 //! - [`config_dir`], [`reload`]: the config directory layer (a mounted ConfigMap) and its hot reload.
 //! - [`routes`]: Spin route patterns.
 //! - [`engine`]: engine configuration (pooling, epochs) and the epoch ticker.
@@ -29,7 +29,7 @@ pub mod config_store;
 pub mod container;
 pub mod engine;
 pub mod handler;
-pub mod manifest;
+pub mod live_variables;
 pub mod metrics;
 #[cfg(feature = "native-baseline")]
 pub mod native;
@@ -42,8 +42,9 @@ pub mod server;
 pub mod shim;
 pub mod state;
 pub mod tls;
-pub mod variables;
 pub mod wasm_kind;
+
+pub use heart_manifest::{manifest, variables};
 
 pub use app::{App, AppError, AppOptions};
 pub use handler::InstancePolicy;
