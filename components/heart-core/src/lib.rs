@@ -32,7 +32,7 @@ pub use color::Color;
 pub use config::{AlertThreshold, Bpm, ConfigError, Field, HeartConfig, LoveLevel, Seconds, Size};
 pub use ecg::{EcgGrid, EcgWave};
 pub use frame::HeartFrame;
-pub use outline::{HeartOutline, OUTLINE_POINTS, Point};
+pub use outline::{HeartOutline, OUTLINE_POINTS, OutlineRow, Point};
 pub use pacing::{FramePacer, PacingMode};
 pub use pulse::{PulseClock, PulseWave};
 pub use symbol::Symbol;

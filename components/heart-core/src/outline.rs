@@ -47,16 +47,34 @@ impl HeartOutline {
 
     /// Whether `(x, y)` lies inside the outline (even-odd rule).
     pub fn contains(&self, x: f64, y: f64) -> bool {
-        let mut inside = false;
+        self.row(y).contains(x)
+    }
+
+    /// The outline's crossings of the horizontal line at `y`, for testing many points on that
+    /// line: each test then costs the few crossings instead of every edge.
+    pub fn row(&self, y: f64) -> OutlineRow {
         let n = self.points.len();
-        for i in 0..n {
-            let a = self.points[i];
-            let b = self.points[(i + 1) % n];
-            if (a.y > y) != (b.y > y) && x < (b.x - a.x) * (y - a.y) / (b.y - a.y) + a.x {
-                inside = !inside;
-            }
-        }
-        inside
+        let crossings = (0..n)
+            .filter_map(|i| {
+                let a = self.points[i];
+                let b = self.points[(i + 1) % n];
+                ((a.y > y) != (b.y > y)).then(|| (b.x - a.x) * (y - a.y) / (b.y - a.y) + a.x)
+            })
+            .collect();
+        OutlineRow { crossings }
+    }
+}
+
+/// Where one horizontal line crosses the outline (see [`HeartOutline::row`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutlineRow {
+    crossings: Vec<f64>,
+}
+
+impl OutlineRow {
+    /// Whether `(x, y)` lies inside the outline (even-odd rule), `y` being the row's line.
+    pub fn contains(&self, x: f64) -> bool {
+        self.crossings.iter().filter(|&&c| x < c).count() % 2 == 1
     }
 }
 
@@ -121,6 +139,22 @@ mod tests {
             let b = pts[OUTLINE_POINTS - i];
             assert!((a.x + b.x).abs() < 1e-9 && (a.y - b.y).abs() < 1e-9, "{i}");
         }
+    }
+
+    #[test]
+    fn rows_cross_the_closed_outline_an_even_number_of_times() {
+        let outline = HeartOutline::scaled(1.0);
+        for i in 0..=200 {
+            let y = -1.0 + f64::from(i) / 100.0;
+            let row = outline.row(y);
+            assert_eq!(row.crossings.len() % 2, 0, "y = {y}");
+            // Points left of every crossing, or right of every crossing, are outside.
+            assert!(!row.contains(-1.5) && !row.contains(1.5), "y = {y}");
+        }
+        // Near the top the two lobes make four crossings, with the dip between them outside.
+        let top = outline.row(0.9);
+        assert_eq!(top.crossings.len(), 4);
+        assert!(!top.contains(0.0) && top.contains(0.5) && top.contains(-0.5));
     }
 
     #[test]

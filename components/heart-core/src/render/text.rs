@@ -49,14 +49,15 @@ pub fn text(frame: &HeartFrame, options: &TextOptions) -> String {
 
     let viewport = Viewport::new(1.0);
     for row in 0..options.heart_rows {
+        // Every cell centre of a row lies on the same horizontal line.
+        let y = viewport
+            .cell_centre(row, 0, options.heart_rows, options.cols)
+            .y;
+        let crossings = frame.outline.row(y);
         let line: String = (0..options.cols)
             .map(|col| {
                 let p = viewport.cell_centre(row, col, options.heart_rows, options.cols);
-                if frame.outline.contains(p.x, p.y) {
-                    fill
-                } else {
-                    ' '
-                }
+                if crossings.contains(p.x) { fill } else { ' ' }
             })
             .collect();
         out.push_str(line.trim_end());
