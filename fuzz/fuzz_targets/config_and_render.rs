@@ -1,44 +1,4 @@
-//! Fuzzes every string parser of heart-core and renders whatever config survives: no input may
-//! panic, and every rendering must be well-formed.
+//! libFuzzer entry point for [`heart_fuzz::config_and_render`].
 #![no_main]
 
-use heart_core::render::{self, TextOptions};
-use heart_core::{HeartConfig, HeartFrame, Seconds, Size};
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    // Lines of `key=value`, as a config directory or query string would give them.
-    let pairs: Vec<(&str, &str)> = text
-        .lines()
-        .filter_map(|line| line.split_once('='))
-        .collect();
-    let config = HeartConfig::default()
-        .with_values(pairs.iter().copied())
-        .unwrap_or_default();
-    let t = text
-        .lines()
-        .find_map(|l| l.strip_prefix("t="))
-        .and_then(|raw| Seconds::parse(raw).ok())
-        .unwrap_or_default();
-    // The vector and text renderers take the config as validated, extremes included.
-    let frame = HeartFrame::at(&config, t);
-    assert!(render::svg(&frame).ends_with("</svg>\n"));
-    assert!(render::json(&frame).starts_with('{'));
-    let ascii = render::text(
-        &frame,
-        &TextOptions {
-            ascii: true,
-            ..TextOptions::default()
-        },
-    );
-    assert!(ascii.is_ascii());
-    // The PNG is rasterised at most 48 px wide so the fuzzer explores more inputs per second
-    // (a 1024² PNG takes ~50 ms and would dominate every run); sizes were validated above.
-    let small = HeartConfig {
-        size: Size::new(config.size.get().min(48)).expect("48 is within range"),
-        ..config
-    };
-    let png = render::png(&HeartFrame::at(&small, t)).expect("every valid frame encodes");
-    assert_eq!(&png[1..4], b"PNG");
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| heart_fuzz::config_and_render::run(data));

@@ -1,11 +1,14 @@
 //! End to end under real containerd: a private Debian containerd runs the OCI artifact from
-//! `cargo xtask oci` with the heart shim — the HTTP app (formats, metrics, SIGTERM), the Wasm
-//! validator against good and bad config, and an ordinary Linux (ELF) container.
+//! `cargo xtask oci` with the heart shim — the HTTP app (formats, metrics, SIGTERM), a task
+//! killed and restarted while a client polls, the Wasm validator against good and bad config,
+//! and an ordinary Linux (ELF) container.
 #![cfg(feature = "shim")]
 
 mod support;
 
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use support::containerd::{PrivateContainerd, RUNTIME, elf_rootfs, unique_id};
@@ -69,23 +72,14 @@ fn the_http_app_serves_every_format_and_metrics_then_stops_on_sigterm() {
         .spawn()
         .expect("ctr run starts");
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while get(&format!("{base}/readyz")).is_none_or(|(s, ..)| s != 200) {
-        if let Ok(Some(status)) = app.try_wait() {
-            let out = app.wait_with_output().expect("output");
-            panic!(
-                "the app exited ({status}) before it was ready:\n{}\ncontainerd:\n{}",
-                String::from_utf8_lossy(&out.stderr),
-                ctrd.log()
-            );
+    wait_ready(&ctrd, &base, &mut || {
+        let status = app.try_wait().ok().flatten()?;
+        let mut stderr = String::new();
+        if let Some(mut pipe) = app.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
         }
-        assert!(
-            Instant::now() < deadline,
-            "not ready in 120 s:\n{}",
-            ctrd.log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        Some(format!("{status}\n{stderr}"))
+    });
 
     let cases = [
         ("svg", "image/svg+xml", b"<svg".as_slice()),
@@ -137,6 +131,150 @@ fn the_http_app_serves_every_format_and_metrics_then_stops_on_sigterm() {
         "clean exit after SIGTERM: {status}\n{stderr}"
     );
     assert!(stderr.contains("SIGTERM received"), "{stderr}");
+}
+
+/// Waits up to 120 s for `base`'s `/readyz` to answer 200; `exited` says whether (and how) the
+/// app has already ended, which fails the wait at once.
+fn wait_ready(ctrd: &PrivateContainerd, base: &str, exited: &mut dyn FnMut() -> Option<String>) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while get(&format!("{base}/readyz")).is_none_or(|(s, ..)| s != 200) {
+        if let Some(how) = exited() {
+            panic!(
+                "the app exited before it was ready: {how}\ncontainerd:\n{}",
+                ctrd.log()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not ready in 120 s:\n{}",
+            ctrd.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The task's PID and status (`RUNNING`, `STOPPED`, …) from `ctr task ls`, if it exists.
+fn task(ctrd: &PrivateContainerd, id: &str) -> Option<(u32, String)> {
+    let out = ctrd.ctr_output(&["task", "ls"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next()? == id).then_some(())?;
+            let pid = words.next()?.parse().ok()?;
+            Some((pid, words.next()?.to_owned()))
+        })
+}
+
+fn ctr_ok(ctrd: &PrivateContainerd, args: &[&str]) {
+    let out = ctrd.ctr_output(args);
+    assert!(
+        out.status.success(),
+        "ctr {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stderr),
+        ctrd.log()
+    );
+}
+
+#[test]
+fn a_killed_task_restarts_and_serves_again_while_a_client_polls() {
+    let ctrd = start();
+    let port = free_port();
+    let id = unique_id("heart-restart");
+    ctr_ok(
+        &ctrd,
+        &[
+            "run",
+            "-d",
+            "--read-only",
+            "--seccomp",
+            "--net-host",
+            "--runtime",
+            RUNTIME,
+            "--env",
+            &format!("PORT={port}"),
+            IMAGE,
+            &id,
+        ],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&ctrd, &base, &mut || None);
+    let (first_pid, _) = task(&ctrd, &id).expect("the task is listed");
+
+    // A client polls the heart every 50 ms throughout, recording when each answer came.
+    let stop = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let stop = Arc::clone(&stop);
+        let url = format!("{base}/api/heart?format=json");
+        std::thread::spawn(move || {
+            let mut answers = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                let ok = get(&url).is_some_and(|(status, ..)| status == 200);
+                answers.push((Instant::now(), ok));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            answers
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+
+    // SIGKILL, as when a container is OOM-killed or crashes: no graceful shutdown.
+    ctr_ok(&ctrd, &["task", "kill", "-s", "SIGKILL", &id]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while task(&ctrd, &id).is_some_and(|(_, status)| status != "STOPPED") {
+        assert!(
+            Instant::now() < deadline,
+            "the task did not stop after SIGKILL"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stopped = Instant::now();
+    // Restart it as the kubelet would: the same container, a new task.
+    ctr_ok(&ctrd, &["task", "delete", &id]);
+    std::thread::sleep(Duration::from_millis(300));
+    let restart = Instant::now();
+    ctr_ok(&ctrd, &["task", "start", "-d", &id]);
+    wait_ready(&ctrd, &base, &mut || None);
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::SeqCst);
+    let answers = poller.join().expect("the poller ends");
+
+    let (second_pid, status) = task(&ctrd, &id).expect("the restarted task is listed");
+    assert_eq!(status, "RUNNING");
+    assert_ne!(second_pid, first_pid, "a new task process");
+    let ok_before = answers
+        .iter()
+        .filter(|(at, ok)| *at < stopped && *ok)
+        .count();
+    let failed_while_down = answers
+        .iter()
+        .filter(|(at, ok)| *at > stopped && *at < restart && !*ok)
+        .count();
+    let after: Vec<bool> = answers
+        .iter()
+        .filter(|(at, _)| *at > restart)
+        .map(|(_, ok)| *ok)
+        .collect();
+    assert!(
+        ok_before >= 3,
+        "the client was served before the kill: {ok_before}"
+    );
+    assert!(
+        failed_while_down >= 1,
+        "the killed task really stopped serving (no failed poll while it was down)"
+    );
+    let first_ok = after
+        .iter()
+        .position(|ok| *ok)
+        .expect("the client is served again");
+    assert!(
+        after[first_ok..].iter().all(|ok| *ok),
+        "once back, every poll succeeds: {after:?}"
+    );
+    assert!(
+        after[first_ok..].len() >= 3,
+        "several polls after the restart: {after:?}"
+    );
 }
 
 fn validate(ctrd: &PrivateContainerd, id: &str, dir: &std::path::Path) -> std::process::Output {

@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::cmd::{cargo, root, run};
 
-/// Runs fmt, clippy, the fuzz crate's build check, the builds and OCI artifacts, every Rust
+/// Runs fmt, clippy, the dependency policy (cargo-deny), the fuzz targets' replay test, the builds and OCI artifacts, every Rust
 /// test (the containerd end-to-end test among them), the browser tests and the deploy
 /// validation suite.
 pub fn suite() -> Result<()> {
@@ -19,10 +19,12 @@ pub fn suite() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    // The fuzz crate needs nightly to run, but must keep compiling against heart-core.
+    dependency_policy()?;
+    // The fuzz targets need nightly to fuzz; their properties replay the committed seeds and
+    // deterministic mutants of them on stable (fuzz/tests/replay.rs).
     let fuzz_manifest = root().join("fuzz/Cargo.toml");
     run(cargo()
-        .arg("check")
+        .arg("test")
         .arg("--manifest-path")
         .arg(fuzz_manifest)
         .arg("--locked"))?;
@@ -88,6 +90,31 @@ fn web_crate_in_browser() -> Result<()> {
             "CHROMEDRIVER",
             std::env::var_os("CHROMEDRIVER").unwrap_or_else(|| "/usr/bin/chromedriver".into()),
         ))
+}
+
+/// cargo-deny, pinned; installed into the tools dir on first use.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// The dependency policy in `deny.toml`: licenses, bans and sources. Not advisories: their
+/// database lives on GitHub, which the build machines cannot reach.
+fn dependency_policy() -> Result<()> {
+    let dir = crate::cmd::tools_dir().join(format!("cargo-deny-{CARGO_DENY_VERSION}"));
+    let bin = dir.join("bin/cargo-deny");
+    if !bin.is_file() {
+        run(cargo()
+            .args([
+                "install",
+                "cargo-deny",
+                "--locked",
+                "--version",
+                CARGO_DENY_VERSION,
+                "--root",
+            ])
+            .arg(&dir))?;
+    }
+    run(std::process::Command::new(bin)
+        .args(["deny", "check", "licenses", "bans", "sources"])
+        .current_dir(root()))
 }
 
 /// The host feature that builds `containerd-shim-heart-v1`.
