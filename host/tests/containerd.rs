@@ -160,7 +160,9 @@ fn task(ctrd: &PrivateContainerd, id: &str) -> Option<(u32, String)> {
         .lines()
         .find_map(|line| {
             let mut words = line.split_whitespace();
-            (words.next()? == id).then_some(())?;
+            if words.next()? != id {
+                return None;
+            }
             let pid = words.next()?.parse().ok()?;
             Some((pid, words.next()?.to_owned()))
         })
@@ -186,6 +188,7 @@ fn a_killed_task_restarts_and_serves_again_while_a_client_polls() {
         &[
             "run",
             "-d",
+            "--null-io",
             "--read-only",
             "--seccomp",
             "--net-host",
@@ -233,7 +236,7 @@ fn a_killed_task_restarts_and_serves_again_while_a_client_polls() {
     ctr_ok(&ctrd, &["task", "delete", &id]);
     std::thread::sleep(Duration::from_millis(300));
     let restart = Instant::now();
-    ctr_ok(&ctrd, &["task", "start", "-d", &id]);
+    ctr_ok(&ctrd, &["task", "start", "-d", "--null-io", &id]);
     wait_ready(&ctrd, &base, &mut || None);
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::SeqCst);
