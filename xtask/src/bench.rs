@@ -97,20 +97,7 @@ fn require(tool: &str, package: &str) -> Result<()> {
 /// `wasmtime` from wasmtime-cli 48.0.8, installed into the tools dir on first use (≈ 17 min).
 pub(crate) fn wasmtime_cli() -> Result<PathBuf> {
     let dir = tools_dir().join(format!("wasmtime-cli-{WASMTIME_CLI}"));
-    let bin = dir.join("bin/wasmtime");
-    if !bin.is_file() {
-        run(cargo()
-            .args([
-                "install",
-                "wasmtime-cli",
-                "--locked",
-                "--version",
-                WASMTIME_CLI,
-                "--root",
-            ])
-            .arg(&dir))?;
-    }
-    Ok(bin)
+    crate::cmd::installed_tool("wasmtime-cli", WASMTIME_CLI, true, &dir, "wasmtime")
 }
 
 /// Starts heart-host (release, native baseline) on core 0 and waits for its address.

@@ -1,6 +1,6 @@
 //! Running child commands from the workspace root, echoing them first.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -38,7 +38,29 @@ pub fn tools_dir() -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| {
             std::env::var_os("HOME")
-                .map(|h| std::path::Path::new(&h).join(".cache/heart-display/tools"))
+                .map(|h| Path::new(&h).join(".cache/heart-display/tools"))
         })
         .unwrap_or_else(|| crate::build::target_dir().join("tools"))
+}
+
+/// `bin` from crate `krate` at `version`, installed once with `cargo install --root root` (with
+/// the crate's own lockfile when `locked`) and reused from then on.
+pub fn installed_tool(
+    krate: &str,
+    version: &str,
+    locked: bool,
+    root: &Path,
+    bin: &str,
+) -> Result<PathBuf> {
+    let path = root.join("bin").join(bin);
+    if !path.is_file() {
+        let mut install = cargo();
+        install.args(["install", krate, "--version", version, "--root"]);
+        install.arg(root);
+        if locked {
+            install.arg("--locked");
+        }
+        run(&mut install)?;
+    }
+    Ok(path)
 }

@@ -62,20 +62,14 @@ pub fn suite() -> Result<()> {
 /// The web crate's wasm-bindgen tests in headless Chromium through chromedriver, with the
 /// `wasm-bindgen-test-runner` of the same version as the pinned `wasm-bindgen` crate.
 fn web_crate_in_browser() -> Result<()> {
-    let tools = crate::cmd::tools_dir();
-    let runner = tools.join("bin/wasm-bindgen-test-runner");
-    if !runner.is_file() {
-        // Not --locked: its lockfile names a webpki-roots release the registry no longer serves.
-        run(cargo()
-            .args([
-                "install",
-                "wasm-bindgen-cli",
-                "--version",
-                WASM_BINDGEN_VERSION,
-                "--root",
-            ])
-            .arg(&tools))?;
-    }
+    // Not --locked: its lockfile names a webpki-roots release the registry no longer serves.
+    let runner = crate::cmd::installed_tool(
+        "wasm-bindgen-cli",
+        WASM_BINDGEN_VERSION,
+        false,
+        &crate::cmd::tools_dir(),
+        "wasm-bindgen-test-runner",
+    )?;
     run(cargo()
         .args([
             "test",
@@ -99,19 +93,8 @@ const CARGO_DENY_VERSION: &str = "0.20.2";
 /// database lives on GitHub, which the build machines cannot reach.
 fn dependency_policy() -> Result<()> {
     let dir = crate::cmd::tools_dir().join(format!("cargo-deny-{CARGO_DENY_VERSION}"));
-    let bin = dir.join("bin/cargo-deny");
-    if !bin.is_file() {
-        run(cargo()
-            .args([
-                "install",
-                "cargo-deny",
-                "--locked",
-                "--version",
-                CARGO_DENY_VERSION,
-                "--root",
-            ])
-            .arg(&dir))?;
-    }
+    let bin =
+        crate::cmd::installed_tool("cargo-deny", CARGO_DENY_VERSION, true, &dir, "cargo-deny")?;
     run(std::process::Command::new(bin)
         .args(["deny", "check", "licenses", "bans", "sources"])
         .current_dir(root()))
