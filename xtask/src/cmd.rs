@@ -37,8 +37,7 @@ pub fn tools_dir() -> PathBuf {
     std::env::var_os("HEART_TOOLS_DIR")
         .map(PathBuf::from)
         .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| Path::new(&h).join(".cache/heart-display/tools"))
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/heart-display/tools"))
         })
         .unwrap_or_else(|| crate::build::target_dir().join("tools"))
 }

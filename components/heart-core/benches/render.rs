@@ -1,4 +1,4 @@
-//! Criterion benchmarks: outline computation and the SVG, JSON and PNG renderers.
+//! Criterion benchmarks: outline computation and the SVG, JSON, PNG and text renderers.
 //! Run with `cargo bench -p heart-core`; figures are reported, never asserted.
 
 use std::hint::black_box;
@@ -19,6 +19,9 @@ fn benches(c: &mut Criterion) {
     c.bench_function("svg", |b| b.iter(|| render::svg(black_box(&frame))));
     c.bench_function("json", |b| b.iter(|| render::json(black_box(&frame))));
     c.bench_function("png_256", |b| b.iter(|| render::png(black_box(&frame))));
+    c.bench_function("text", |b| {
+        b.iter(|| render::text(black_box(&frame), &render::TextOptions::default()))
+    });
 }
 
 criterion_group!(render_benches, benches);

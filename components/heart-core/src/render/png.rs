@@ -31,6 +31,10 @@ pub fn png(frame: &HeartFrame) -> Result<Vec<u8>, RenderError> {
     let mut encoder = ::png::Encoder::new(&mut out, size, size);
     encoder.set_color(::png::ColorType::Rgba);
     encoder.set_depth(::png::BitDepth::Eight);
+    // fdeflate's PNG-tuned mode: a 256 px heart encodes about 3× faster than at the default
+    // level (criterion `png_256`: 2.2 ms → 0.7 ms) into a file about 1.6× larger (6.3 KB
+    // instead of 3.8 KB); CPU per request matters more here than a few KB on the wire.
+    encoder.set_compression(::png::Compression::Fast);
     let [r, g, b] = frame.color.rgb();
     let chunks = [
         (
