@@ -1,6 +1,8 @@
 //! Fuzzes the config-directory rules (a mounted ConfigMap) with arbitrary names and contents:
 //! no input may panic; accepted values parse again; each problem is reported with its key.
 
+use std::collections::BTreeMap;
+
 use heart_core::config::Field;
 use heart_core::{HeartConfig, config_files};
 
@@ -18,11 +20,15 @@ pub fn run(data: &[u8]) {
         })
         .collect();
     let names = entries.iter().map(|(n, _)| n.clone());
+    // A directory holds each name once: the first entry of a repeated name wins.
+    let mut files: BTreeMap<&str, &[u8]> = BTreeMap::new();
+    for (name, bytes) in &entries {
+        files.entry(name.as_str()).or_insert(bytes.as_slice());
+    }
     let result = config_files::check(names, |name| {
-        entries
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, bytes)| bytes.clone())
+        files
+            .get(name)
+            .map(|bytes| bytes.to_vec())
             .ok_or_else(|| "gone".to_owned())
     });
     match result {

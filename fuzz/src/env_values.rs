@@ -10,13 +10,21 @@ use heart_manifest::manifest::Manifest;
 use heart_manifest::variables;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 const SPIN_TOML: &str = include_str!("../../spin.toml");
 
+/// The shipped manifest, parsed once (parsing it per input would dominate every run).
+fn shipped() -> &'static Manifest {
+    static MANIFEST: OnceLock<Manifest> = OnceLock::new();
+    MANIFEST.get_or_init(|| {
+        Manifest::parse(Path::new("spin.toml"), SPIN_TOML).expect("the shipped manifest")
+    })
+}
+
 /// One fuzz input: panics on a broken property.
 pub fn run(data: &[u8]) {
-    let manifest =
-        Manifest::parse(Path::new("spin.toml"), SPIN_TOML).expect("the shipped manifest");
+    let manifest = shipped();
     let text = String::from_utf8_lossy(data);
     // Lines of `NAME=VALUE`, as a process environment gives them.
     let env: BTreeMap<String, String> = text
