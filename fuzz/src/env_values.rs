@@ -3,14 +3,13 @@
 //! (so an accepted start never turns into a `500` on every request), and a rejected value is
 //! named in the message.
 
-use heart_core::HeartConfig;
-use heart_core::api;
-use heart_core::config::Field;
-use heart_manifest::manifest::Manifest;
-use heart_manifest::variables;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
+
+use heart_core::api;
+use heart_manifest::manifest::Manifest;
+use heart_manifest::variables;
 
 const SPIN_TOML: &str = include_str!("../../spin.toml");
 
@@ -41,11 +40,7 @@ pub fn run(data: &[u8]) {
     for component in manifest.component.values() {
         let values = variables::expand_component(&component.variables, &app, &manifest.variables)
             .expect("the shipped templates name declared variables");
-        let heart_values = values
-            .iter()
-            .filter(|(k, _)| Field::from_key(k).is_some())
-            .map(|(k, v)| (k.as_str(), v.as_str()));
-        let start_check = HeartConfig::default().with_values(heart_values);
+        let start_check = variables::heart_settings(&values);
         let in_component = api::config_from_variables(|name| Ok(values.get(name).cloned()));
         match (start_check, in_component) {
             (Ok(config), Ok(served)) => assert_eq!(config, served),

@@ -2,10 +2,11 @@
 //! an accepted manifest's triggers name declared local components, its variables resolve or
 //! fail with a message, and every component template expands or fails with a message.
 
-use heart_manifest::manifest::{Manifest, RouteDecl, SourceDecl};
-use heart_manifest::variables;
 use std::collections::BTreeMap;
 use std::path::Path;
+
+use heart_manifest::manifest::{Manifest, RouteDecl, SourceDecl};
+use heart_manifest::variables;
 
 /// One fuzz input: panics on a broken property.
 pub fn run(data: &[u8]) {

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use heart_core::HeartConfig;
 use heart_host::container::defaults;
 use heart_host::engine::EngineOptions;
 use heart_host::{App, AppOptions, InstancePolicy, ServerOptions};
@@ -261,11 +260,7 @@ fn validate_config(dir: &std::path::Path, tls: Option<&heart_host::tls::TlsFiles
 fn check_heart_variables(app: &App) -> Result<()> {
     for component in app.components() {
         let snapshot = component.handler.state().variables().snapshot();
-        let pairs = snapshot
-            .iter()
-            .filter(|(k, _)| heart_core::config::Field::from_key(k).is_some())
-            .map(|(k, v)| (k.as_str(), v.as_str()));
-        if let Err(errors) = HeartConfig::default().with_values(pairs) {
+        if let Err(errors) = heart_host::variables::heart_settings(&snapshot) {
             let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
             bail!(
                 "component `{}` has invalid variables (from spin.toml or SPIN_VARIABLE_*): {}",

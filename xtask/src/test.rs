@@ -4,9 +4,9 @@ use anyhow::Result;
 
 use crate::cmd::{cargo, root, run};
 
-/// Runs fmt, clippy, the dependency policy (cargo-deny), the fuzz targets' replay test, the builds and OCI artifacts, every Rust
-/// test (the containerd end-to-end test among them), the browser tests and the deploy
-/// validation suite.
+/// Runs fmt, clippy, the dependency policy (cargo-deny), the fuzz targets' replay test, the
+/// builds and OCI artifacts, every Rust test (the containerd end-to-end test among them), the
+/// browser tests and the deploy validation suite.
 pub fn suite() -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use heart_core::config::{ConfigError, Field, HeartConfig};
+
 use crate::manifest::VariableDecl;
 
 /// Why variables could not be resolved.
@@ -84,6 +86,17 @@ pub fn resolve_app(
         }
     }
     Ok(values)
+}
+
+/// The heart-display settings among a component's expanded variables (names matched as
+/// [`Field::from_key`] matches them; other variables ignored), validated: the host's start-up
+/// check, so a bad value stops the start instead of failing every request.
+pub fn heart_settings(values: &BTreeMap<String, String>) -> Result<HeartConfig, Vec<ConfigError>> {
+    let pairs = values
+        .iter()
+        .filter(|(k, _)| Field::from_key(k).is_some())
+        .map(|(k, v)| (k.as_str(), v.as_str()));
+    HeartConfig::default().with_values(pairs)
 }
 
 /// Expands `{{ name }}` templates in a component's variables with application values.
@@ -186,6 +199,23 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "application variable `secret` is required but not set (set SPIN_VARIABLE_SECRET)"
+        );
+    }
+
+    #[test]
+    fn heart_settings_validate_known_names_and_ignore_the_rest() {
+        let config = heart_settings(&map(&[("love-level", "9"), ("greeting", "hi")]))
+            .expect("valid settings");
+        assert_eq!(config.love_level.get(), 9);
+        let errors = heart_settings(&map(&[("bpm", "fast"), ("love_level", "11")]))
+            .expect_err("two bad values");
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("love level `11` is out of range 1..=10")),
+            "{messages:?}"
         );
     }
 
