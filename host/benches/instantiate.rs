@@ -49,7 +49,7 @@ fn per_request(c: &mut Criterion) {
                 b.to_async(&runtime).iter(|| async {
                     let response = component
                         .handler
-                        .handle((), request(path))
+                        .handle(request(path))
                         .await
                         .expect("the component answers");
                     let body = response.into_body().collect().await.expect("body");

@@ -1,5 +1,5 @@
 //! A loaded application: `spin.toml` → routes → pre-instantiated components, each behind a
-//! `ProxyHandler`, with variables resolved and held live.
+//! [`Dispatcher`], with variables resolved and held live.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use heart_core::{AlertThreshold, Bpm, Field};
 use wasmtime::component::Linker;
-use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre};
+use wasmtime_wasi_http::handler::ProxyPre;
 
 use crate::compile_cache::{self, CacheOutcome};
 use crate::config_dir::{self, ConfigDirError, ConfigDirValues};
 use crate::config_store;
+use crate::dispatch::Dispatcher;
 use crate::engine::{self, EngineOptions, EpochTicker, HostEngine};
 use crate::handler::{ComponentHandler, InstancePolicy, WasiHttpVersion};
 use crate::live_variables::LiveVariables;
@@ -22,6 +23,7 @@ use crate::presence::Presence;
 use crate::routes::RoutePattern;
 use crate::state::HostState;
 use crate::variables::{self, VariableError};
+use crate::wasm_kind::{self, WasmKind};
 
 /// Why an app could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +105,7 @@ pub struct LoadedComponent {
     /// The Wasm file.
     pub path: PathBuf,
     /// Requests go through this.
-    pub handler: ProxyHandler<ComponentHandler>,
+    pub handler: Dispatcher,
     /// Whether it came from the compile cache.
     pub cache: CacheOutcome,
     /// Time to compile or load it.
@@ -195,10 +197,19 @@ impl App {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let engine =
-            engine::build(options.engine).map_err(|e| AppError::Engine(format!("{e:#}")))?;
+        let wasms = read_sources(&manifest, base, read)?;
+        // WASI 0.3 needs Wasmtime's concurrency support, which costs every host call (a task per
+        // call) and every instantiation: it is on only when a component needs it.
+        let concurrent = wasms.values().any(|(_, wasm)| {
+            matches!(
+                wasm_kind::classify(wasm),
+                Ok(WasmKind::Http(WasiHttpVersion::P3))
+            )
+        });
+        let engine = engine::build(options.engine, concurrent)
+            .map_err(|e| AppError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::<HostState>::new(&engine.engine);
-        add_interfaces(&mut linker).map_err(|e| AppError::Engine(format!("{e:#}")))?;
+        add_interfaces(&mut linker, concurrent).map_err(|e| AppError::Engine(format!("{e:#}")))?;
         let metrics = Arc::new(Metrics::new(&Identity::from_env(&env))?);
         let env_values = variables::env_overrides(&manifest.variables, &env);
         let dir_values = match &options.config_dir {
@@ -230,9 +241,6 @@ impl App {
                 Some(&i) => i,
                 None => {
                     let decl = &manifest.component[id];
-                    let SourceDecl::Path(source) = &decl.source else {
-                        unreachable!("Manifest::check refuses remote sources");
-                    };
                     let values = variables::expand_component(
                         &decl.variables,
                         &app_values,
@@ -242,16 +250,11 @@ impl App {
                         component: id.to_owned(),
                         source,
                     })?;
-                    let path = base.join(source);
-                    let wasm = read(&path).map_err(|source| AppError::ReadWasm {
-                        component: id.to_owned(),
-                        path: path.clone(),
-                        source,
-                    })?;
+                    let (path, wasm) = &wasms[id];
                     let component = load_component(
                         &loader,
                         id,
-                        (&path, &wasm),
+                        (path, wasm),
                         Arc::new(LiveVariables::new(values)),
                         decl.environment.clone(),
                     )?;
@@ -391,12 +394,41 @@ fn manifest_dir(manifest: &Path) -> PathBuf {
     }
 }
 
-/// WASI 0.2 (full CLI world, HTTP) and 0.3 (CLI, HTTP) plus `wasi:config/store`.
-fn add_interfaces(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+/// Reads the Wasm of every component a route serves, by component id, with its path.
+fn read_sources(
+    manifest: &Manifest,
+    base: &Path,
+    read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+) -> Result<BTreeMap<String, (PathBuf, Vec<u8>)>, AppError> {
+    let mut wasms = BTreeMap::new();
+    for trigger in &manifest.trigger.http {
+        let id = &trigger.component;
+        if !matches!(trigger.route, RouteDecl::Path(_)) || wasms.contains_key(id) {
+            continue;
+        }
+        let SourceDecl::Path(source) = &manifest.component[id].source else {
+            unreachable!("Manifest::check refuses remote sources");
+        };
+        let path = base.join(source);
+        let wasm = read(&path).map_err(|source| AppError::ReadWasm {
+            component: id.clone(),
+            path: path.clone(),
+            source,
+        })?;
+        wasms.insert(id.clone(), (path, wasm));
+    }
+    Ok(wasms)
+}
+
+/// WASI 0.2 (full CLI world, HTTP) plus `wasi:config/store`, and WASI 0.3 (CLI, HTTP) when the
+/// engine has concurrency support.
+fn add_interfaces(linker: &mut Linker<HostState>, concurrent: bool) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
-    wasmtime_wasi::p3::add_to_linker(linker)?;
-    wasmtime_wasi_http::p3::add_to_linker(linker)?;
+    if concurrent {
+        wasmtime_wasi::p3::add_to_linker(linker)?;
+        wasmtime_wasi_http::p3::add_to_linker(linker)?;
+    }
     config_store::add_to_linker(linker)
 }
 
@@ -459,7 +491,7 @@ fn load_component(
     Ok(LoadedComponent {
         id: id.to_owned(),
         path: path.to_owned(),
-        handler: ProxyHandler::new(handler),
+        handler: Dispatcher::new(handler),
         cache,
         load_time,
     })

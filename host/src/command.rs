@@ -61,11 +61,15 @@ impl WasiView for CommandState {
 /// when it returns an error, or the code it passed to `wasi:cli/exit`.
 pub async fn run(wasm: &[u8], options: &CommandOptions) -> Result<i32, CommandError> {
     let load = |e: wasmtime::Error| CommandError::Load(format!("{e:#}"));
-    let engine = engine::build(EngineOptions {
-        pooling: false,
-        max_instances: 1,
-        max_memory_bytes: options.memory_limit,
-    })
+    // A `wasi:cli/run@0.2` command needs no concurrency support.
+    let engine = engine::build(
+        EngineOptions {
+            pooling: false,
+            max_instances: 1,
+            max_memory_bytes: options.memory_limit,
+        },
+        false,
+    )
     .map_err(load)?
     .engine;
     let component = Component::new(&engine, wasm).map_err(load)?;

@@ -49,18 +49,22 @@ pub struct HostEngine {
     pub pooling: bool,
 }
 
-fn base_config() -> Config {
+/// The component model with epochs and copy-on-write memory; with `concurrent`, also the
+/// component-model async features and concurrency support WASI 0.3 needs.
+fn base_config(concurrent: bool) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    config.wasm_component_model_async(true);
+    config.wasm_component_model_async(concurrent);
+    config.concurrency_support(concurrent);
     config.epoch_interruption(true);
     config.memory_init_cow(true);
     config
 }
 
-/// Builds the engine; with pooling requested but unavailable, logs why and uses on-demand
-/// allocation instead.
-pub fn build(options: EngineOptions) -> wasmtime::Result<HostEngine> {
+/// Builds the engine, with the concurrency support WASI 0.3 components need when `concurrent`
+/// (it slows WASI 0.2 components' host calls and instantiation, so it is off otherwise); with
+/// pooling requested but unavailable, logs why and uses on-demand allocation instead.
+pub fn build(options: EngineOptions, concurrent: bool) -> wasmtime::Result<HostEngine> {
     if options.pooling {
         let mut pool = PoolingAllocationConfig::default();
         // A component here has a few core instances, memories and tables each.
@@ -79,11 +83,15 @@ pub fn build(options: EngineOptions) -> wasmtime::Result<HostEngine> {
             .table_keep_resident(64 << 10)
             .pagemap_scan(wasmtime::Enabled::Auto)
             .decommit_batch_size(DECOMMIT_BATCH);
-        let mut config = base_config();
+        let mut config = base_config(concurrent);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         match Engine::new(&config) {
             Ok(engine) => {
-                tracing::info!(max_instances = n, "engine ready: pooling allocator");
+                tracing::info!(
+                    max_instances = n,
+                    concurrent,
+                    "engine ready: pooling allocator"
+                );
                 return Ok(HostEngine {
                     engine,
                     pooling: true,
@@ -95,8 +103,8 @@ pub fn build(options: EngineOptions) -> wasmtime::Result<HostEngine> {
             ),
         }
     }
-    let engine = Engine::new(&base_config())?;
-    tracing::info!("engine ready: on-demand allocator");
+    let engine = Engine::new(&base_config(concurrent))?;
+    tracing::info!(concurrent, "engine ready: on-demand allocator");
     Ok(HostEngine {
         engine,
         pooling: false,

@@ -1,6 +1,6 @@
-//! Dispatching requests to a component through `wasmtime-wasi-http`'s `ProxyHandler`: one
-//! fresh store per instance, memory and time limits, and bounded instance reuse (off by
-//! default for WASI 0.2, so every request gets a fresh instance).
+//! A component's instances: one fresh store per instance with memory and time limits, the
+//! reuse policy, and (for WASI 0.3 components) `wasmtime-wasi-http`'s `ProxyHandler` worker
+//! state. WASI 0.2 components are served by [`crate::direct`] from the same settings.
 //! Pattern follows `wasmtime serve` (wasmtime-cli 48 `src/commands/serve.rs`).
 
 use std::collections::BTreeMap;
@@ -124,14 +124,17 @@ impl ComponentHandler {
     pub fn policy(&self) -> InstancePolicy {
         self.policy
     }
-}
 
-impl HandlerState for ComponentHandler {
-    type StoreData = HostState;
-    type WorkerExpiration = Expiration;
-    type WorkerState = Worker;
+    /// The WASI 0.2 pre-instance, when the component exports `incoming-handler@0.2`.
+    pub fn p2_pre(&self) -> Option<&wasmtime_wasi_http::p2::bindings::ProxyPre<HostState>> {
+        match &self.pre {
+            ProxyPre::P2(pre) => Some(pre),
+            ProxyPre::P3(_) => None,
+        }
+    }
 
-    async fn instantiate(&self) -> wasmtime::Result<Instance<HostState, Expiration, Worker>> {
+    /// A store for a new instance: the current variables, memory limit and time limit.
+    pub fn new_store(&self) -> Store<HostState> {
         let state = HostState::new(
             self.variables.snapshot(),
             &self.environment,
@@ -141,12 +144,31 @@ impl HandlerState for ComponentHandler {
         store.limiter(|state| state.limits());
         store.epoch_deadline_trap();
         store.set_epoch_deadline(ticks(self.policy.request_timeout));
+        store
+    }
+
+    /// Records an instance made in `took`.
+    pub fn instantiated(&self, took: Duration) {
+        self.metrics.instantiation.observe(took.as_secs_f64());
+        self.metrics.active_instances.inc();
+    }
+
+    /// Records an instance dropped.
+    pub fn retired(&self) {
+        self.metrics.active_instances.dec();
+    }
+}
+
+impl HandlerState for ComponentHandler {
+    type StoreData = HostState;
+    type WorkerExpiration = Expiration;
+    type WorkerState = Worker;
+
+    async fn instantiate(&self) -> wasmtime::Result<Instance<HostState, Expiration, Worker>> {
+        let mut store = self.new_store();
         let started = Instant::now();
         let proxy = self.pre.instantiate_async(&mut store).await?;
-        self.metrics
-            .instantiation
-            .observe(started.elapsed().as_secs_f64());
-        self.metrics.active_instances.inc();
+        self.instantiated(started.elapsed());
         Ok(Instance {
             store,
             proxy,

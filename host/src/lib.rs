@@ -7,7 +7,10 @@
 //! - [`engine`]: engine configuration (pooling, epochs) and the epoch ticker.
 //! - [`compile_cache`]: precompiled component cache.
 //! - [`state`], [`config_store`]: per-store host data and `wasi:config/store`.
-//! - [`handler`]: instances, limits and reuse behind `ProxyHandler`.
+//! - [`handler`]: a component's instances: limits, reuse policy, `ProxyHandler` state.
+//! - [`dispatch`], [`direct`]: a request's path to its component (WASI 0.2 in the request's
+//!   task with an idle-instance pool; WASI 0.3 through `ProxyHandler`), and
+//!   [`guest_failure`]: what a failed one is counted and answered as.
 //! - [`app`]: a loaded app (routes → components).
 //! - [`wasm_kind`], [`command`]: what a Wasm binary is; running a `wasi:cli` command.
 //! - [`container`]: a container's Wasm run as the containerd shim runs it (serve or run).
@@ -27,7 +30,10 @@ pub mod compile_cache;
 pub mod config_dir;
 pub mod config_store;
 pub mod container;
+pub mod direct;
+pub mod dispatch;
 pub mod engine;
+pub mod guest_failure;
 pub mod handler;
 pub mod live_variables;
 pub mod metrics;

@@ -17,7 +17,6 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use wasmtime_wasi_http::WasiBody;
-use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
 
 use crate::app::App;
 use crate::beat;
@@ -273,43 +272,19 @@ async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiB
     };
     tracing::debug!(method = %request.method(), uri = %request.uri(), component = %component.id, "request");
     let request = request.map(|body| body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
-    let started = std::time::Instant::now();
-    let error_value = match component.handler.handle((), request).await {
+    let failure = match component.handler.handle(request).await {
         Ok(response) => return response,
-        Err(e) => e,
+        Err(failure) => failure,
     };
-    // A guest stopped by the epoch deadline surfaces here only as "no response" (its trap ends
-    // the instance's task), so a failure that took the whole time limit counts as a timeout
-    // (Epochs tick every `EPOCH_TICK`, so the deadline can fire up to a tick early.)
-    let out_of_time = started.elapsed() + 2 * crate::engine::EPOCH_TICK
-        >= component.handler.state().policy().request_timeout;
-    let (kind, status, message) = if out_of_time || error_value.is::<ExpirationError>() {
-        (
-            "timeout",
-            StatusCode::GATEWAY_TIMEOUT,
-            "the component did not answer within its time limit",
-        )
-    } else if error_value.is::<InstantiationError<()>>() {
-        (
-            "instantiation",
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the component could not be instantiated",
-        )
-    } else {
-        (
-            "trap",
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the component failed while handling the request",
-        )
-    };
-    tracing::warn!(component = %component.id, kind, error = %format!("{error_value:#}"), "guest failed");
+    let kind = failure.kind;
+    tracing::warn!(component = %component.id, kind = kind.label(), error = %format!("{:#}", failure.error), "guest failed");
     shared
         .app
         .metrics()
         .guest_failures
-        .with_label_values(&[kind])
+        .with_label_values(&[kind.label()])
         .inc();
-    error(status, message)
+    error(kind.status(), kind.message())
 }
 
 /// Resolves on SIGTERM or SIGINT.

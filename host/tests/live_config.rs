@@ -67,13 +67,40 @@ fn wait_for(
 }
 
 fn start_with_dir(dir: &Path, env: &[(&str, &str)]) -> Host {
+    start_with_dir_and(dir, env, &[])
+}
+
+/// The host with the config directory `dir`, `env` and further arguments `extra`.
+fn start_with_dir_and(dir: &Path, env: &[(&str, &str)], extra: &[&str]) -> Host {
     let dir = dir.to_str().expect("utf-8 temp path").to_owned();
-    let args = ["--config-dir", dir.as_str()];
+    let mut args = vec!["--config-dir", dir.as_str()];
+    args.extend_from_slice(extra);
     Host::start(Options {
         env,
         args: &args,
         ..Options::default()
     })
+}
+
+#[test]
+fn a_reused_instance_sees_a_reload_on_its_next_request() {
+    let cm = tempfile::tempdir().expect("temp dir");
+    publish_values(cm.path(), "v1", "8", "90");
+    let host = start_with_dir_and(cm.path(), &[], &["--instance-reuse", "1000"]);
+    for _ in 0..3 {
+        assert_eq!(host.get("/api/config", None).json()["love_level"], 8);
+    }
+    publish_values(cm.path(), "v2", "2", "45");
+    let took = wait_for(&host, Duration::from_secs(2), |c| {
+        c["love_level"] == 2 && c["bpm"] == 45
+    });
+    assert!(took.is_some(), "the change is live within 2 s");
+    let metrics = host.get("/metrics", None).text();
+    assert_eq!(
+        support::metric(&metrics, "heart_wasm_instantiation_seconds_count", &[]),
+        Some(1.0),
+        "one instance answered every request, before and after the reload:\n{metrics}"
+    );
 }
 
 #[test]

@@ -12,9 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The workspace root.
+/// The workspace root. `cargo test` names host/ at run time; the compile-time path is only a
+/// fallback, because a test binary shared through one target directory may have been compiled
+/// in another checkout.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .parent()
         .expect("host/ is in the workspace")
         .to_owned()
