@@ -120,5 +120,9 @@ async fn an_instance_idle_past_the_limit_is_dropped_before_the_next_request() {
     assert_eq!(made(), 2, "the idle instance expired; a fresh one answered");
     answer().await;
     assert_eq!(made(), 2, "and that one is reused in turn");
-    assert_eq!(app.metrics().active_instances.get(), 1, "the expired one is gone");
+    assert_eq!(
+        app.metrics().active_instances.get(),
+        1,
+        "the expired one is gone"
+    );
 }

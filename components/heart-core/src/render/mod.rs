@@ -1,5 +1,6 @@
 //! Renderers of one [`crate::HeartFrame`]: SVG, JSON, text and PNG.
 
+mod fixed2;
 mod format;
 mod json;
 mod png;

@@ -1,8 +1,7 @@
 //! SVG renderer: a titled, accessible SVG with the outline as one closed path.
 
-use std::fmt::Write;
-
 use crate::frame::HeartFrame;
+use crate::render::fixed2::push_fixed2;
 use crate::render::viewport::Viewport;
 
 /// Namespace of the `<metadata>` element that carries the frame's values.
@@ -16,8 +15,11 @@ pub fn svg(frame: &HeartFrame) -> String {
     let mut path = String::with_capacity(frame.outline.points().len() * 16);
     for (i, point) in frame.outline.points().iter().enumerate() {
         let (x, y) = viewport.to_pixels(*point);
-        let command = if i == 0 { 'M' } else { 'L' };
-        write!(path, "{command}{x:.2} {y:.2} ").expect("writing to a String cannot fail");
+        path.push(if i == 0 { 'M' } else { 'L' });
+        push_fixed2(&mut path, x);
+        path.push(' ');
+        push_fixed2(&mut path, y);
+        path.push(' ');
     }
     path.push('Z');
     format!(
