@@ -123,7 +123,7 @@ pub fn web_bundle() -> Result<()> {
     Ok(())
 }
 
-/// `cargo build` for `wasm32-wasip2` with the size-optimised `wasm` profile.
+/// `cargo build` for `wasm32-wasip2` with the `wasm` profile (LTO, opt-level 3, stripped).
 fn component_build() -> std::process::Command {
     let mut build = cargo();
     build.args([
