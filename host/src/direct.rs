@@ -13,24 +13,35 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 use wasmtime::Store;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::handler::{Request, Response};
-use wasmtime_wasi_http::p2::bindings::Proxy;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 
 use crate::engine::ticks;
 use crate::guest_failure::{FailureKind, GuestFailure};
 use crate::handler::ComponentHandler;
+use crate::response::whole_body;
 use crate::state::HostState;
 
-/// A WASI 0.2 component's instances: the component handler's settings and the idle pool.
-#[derive(Debug)]
+/// A WASI 0.2 component's instances: the component handler's settings, its WASI 0.2
+/// pre-instance and the idle pool.
 pub struct DirectHandler {
     component: ComponentHandler,
+    pre: ProxyPre<HostState>,
     idle: Mutex<Vec<Live>>,
+}
+
+impl std::fmt::Debug for DirectHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectHandler")
+            .field("component", &self.component)
+            .field("idle", &self.idle)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An instance and its store.
@@ -55,10 +66,11 @@ impl std::fmt::Debug for Live {
 type Outparam = Result<hyper::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>, ErrorCode>;
 
 impl DirectHandler {
-    /// Serves `component`, which must export `wasi:http/incoming-handler@0.2`.
-    pub fn new(component: ComponentHandler) -> Self {
+    /// Serves `component` through `pre`, its `wasi:http/incoming-handler@0.2` pre-instance.
+    pub fn new(component: ComponentHandler, pre: ProxyPre<HostState>) -> Self {
         Self {
             component,
+            pre,
             idle: Mutex::new(Vec::new()),
         }
     }
@@ -66,11 +78,6 @@ impl DirectHandler {
     /// The component's settings.
     pub fn state(&self) -> &ComponentHandler {
         &self.component
-    }
-
-    /// Instances kept idle for reuse right now.
-    pub fn idle_instances(&self) -> usize {
-        self.idle.lock().map_or(0, |idle| idle.len())
     }
 
     /// Answers `request` with a fresh or reused instance.
@@ -106,18 +113,13 @@ impl DirectHandler {
     }
 
     async fn instantiate(&self) -> Result<Live, GuestFailure> {
-        let instantiation = |e| GuestFailure::new(FailureKind::Instantiation, e);
-        let pre = self.component.p2_pre().ok_or_else(|| {
-            instantiation(wasmtime::format_err!(
-                "the component does not export wasi:http/incoming-handler@0.2"
-            ))
-        })?;
         let mut store = self.component.new_store();
         let started = Instant::now();
-        let proxy = pre
+        let proxy = self
+            .pre
             .instantiate_async(&mut store)
             .await
-            .map_err(instantiation)?;
+            .map_err(|e| GuestFailure::new(FailureKind::Instantiation, e))?;
         self.component.instantiated(started.elapsed());
         Ok(Live {
             store,
@@ -250,8 +252,5 @@ async fn read_response(receiver: oneshot::Receiver<Outparam>) -> Result<Response
             ))
         })?
         .to_bytes();
-    Ok(Response::from_parts(
-        parts,
-        Full::new(body).map_err(|e| match e {}).boxed_unsync(),
-    ))
+    Ok(Response::from_parts(parts, whole_body(body)))
 }

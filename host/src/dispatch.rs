@@ -10,12 +10,12 @@ use wasmtime_wasi_http::handler::{
 
 use crate::direct::DirectHandler;
 use crate::guest_failure::{FailureKind, GuestFailure};
-use crate::handler::{ComponentHandler, InstancePolicy, WasiHttpVersion};
+use crate::handler::{ComponentHandler, InstancePolicy};
 
 /// A component's request path.
 pub enum Dispatcher {
     /// WASI 0.2: in the request's task, with an idle-instance pool.
-    Direct(DirectHandler),
+    Direct(Box<DirectHandler>),
     /// WASI 0.3: through `ProxyHandler`'s worker tasks.
     Worker(ProxyHandler<ComponentHandler>),
 }
@@ -32,9 +32,9 @@ impl std::fmt::Debug for Dispatcher {
 impl Dispatcher {
     /// The path for `handler`'s WASI version.
     pub fn new(handler: ComponentHandler) -> Self {
-        match handler.version() {
-            WasiHttpVersion::P2 => Self::Direct(DirectHandler::new(handler)),
-            WasiHttpVersion::P3 => Self::Worker(ProxyHandler::new(handler)),
+        match handler.p2_pre().cloned() {
+            Some(pre) => Self::Direct(Box::new(DirectHandler::new(handler, pre))),
+            None => Self::Worker(ProxyHandler::new(handler)),
         }
     }
 

@@ -8,17 +8,20 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response, StatusCode};
 use wasmtime_wasi_http::WasiBody;
 
+/// `body` as one complete frame (hyper sends it with a `Content-Length`).
+pub fn whole_body(body: impl Into<Bytes>) -> WasiBody {
+    Full::new(body.into())
+        .map_err(|e: Infallible| match e {})
+        .boxed_unsync()
+}
+
 /// A complete response with `content_type` and `body`.
 pub fn respond(
     status: StatusCode,
     content_type: &str,
     body: impl Into<Bytes>,
 ) -> Response<WasiBody> {
-    let mut response = Response::new(
-        Full::new(body.into())
-            .map_err(|e: Infallible| match e {})
-            .boxed_unsync(),
-    );
+    let mut response = Response::new(whole_body(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
