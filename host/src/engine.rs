@@ -19,6 +19,10 @@ pub const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 /// Slots whose remaining memory is decommitted together, in one batch of `madvise` calls.
 pub const DECOMMIT_BATCH: usize = 16;
 
+/// Set (to anything) to have Wasmtime write `/tmp/perf-PID.map`, so `perf report` names guest
+/// functions (`wasm[0]::function[N]`, or their names in a component built with `strip = false`).
+pub const PERFMAP_ENV: &str = "HEART_HOST_PERFMAP";
+
 /// Engine sizing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineOptions {
@@ -58,6 +62,9 @@ fn base_config(concurrent: bool) -> Config {
     config.concurrency_support(concurrent);
     config.epoch_interruption(true);
     config.memory_init_cow(true);
+    if std::env::var_os(PERFMAP_ENV).is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config
 }
 

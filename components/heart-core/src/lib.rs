@@ -22,6 +22,8 @@ pub mod config_files;
 pub mod ecg;
 pub mod frame;
 pub mod outline;
+#[cfg(test)]
+mod outline_curve;
 pub mod pacing;
 pub mod presence;
 pub mod pulse;

@@ -1,7 +1,5 @@
-//! The parametric heart outline: x = 16 sin³t, y = 13 cos t − 5 cos 2t − 2 cos 3t − cos 4t.
-
-use std::f64::consts::TAU;
-use std::sync::OnceLock;
+//! The parametric heart outline: x = 16 sin³t, y = 13 cos t − 5 cos 2t − 2 cos 3t − cos 4t
+//! (the curve itself is in `src/outline_curve.rs`, shared with the build script).
 
 use serde::Serialize;
 
@@ -78,38 +76,28 @@ impl OutlineRow {
     }
 }
 
-/// The raw curve at parameter `t`.
-fn curve(t: f64) -> (f64, f64) {
-    let x = 16.0 * t.sin().powi(3);
-    let y = 13.0 * t.cos() - 5.0 * (2.0 * t).cos() - 2.0 * (3.0 * t).cos() - (4.0 * t).cos();
-    (x, y)
-}
+/// The resting outline, centred on its bounding box and scaled to `[-1, 1]²`: tabulated at
+/// build time from `src/outline_curve.rs` (see `build.rs`), so no instance computes it.
+static UNIT: [Point; OUTLINE_POINTS] = include!(concat!(env!("OUT_DIR"), "/unit_outline.rs"));
 
-/// The resting outline, computed once: centred on its bounding box and scaled to `[-1, 1]²`.
 fn unit_outline() -> &'static [Point] {
-    static UNIT: OnceLock<Vec<Point>> = OnceLock::new();
-    UNIT.get_or_init(|| {
-        let raw: Vec<(f64, f64)> = (0..OUTLINE_POINTS)
-            .map(|i| curve(TAU * i as f64 / OUTLINE_POINTS as f64))
-            .collect();
-        let (min_x, max_x, min_y, max_y) = raw.iter().fold(
-            (f64::MAX, f64::MIN, f64::MAX, f64::MIN),
-            |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
-        );
-        let (cx, cy) = ((min_x + max_x) / 2.0, (min_y + max_y) / 2.0);
-        let half = (max_x - min_x).max(max_y - min_y) / 2.0;
-        raw.iter()
-            .map(|&(x, y)| Point {
-                x: (x - cx) / half,
-                y: (y - cy) / half,
-            })
-            .collect()
-    })
+    &UNIT
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_built_table_is_the_curve() {
+        let curve = crate::outline_curve::unit_outline();
+        assert_eq!(curve.len(), UNIT.len());
+        for (i, (&(x, y), p)) in curve.iter().zip(&UNIT).enumerate() {
+            // Equal where the build script ran on the same libm; within rounding elsewhere.
+            assert!((x - p.x).abs() < 1e-12 && (y - p.y).abs() < 1e-12, "{i}");
+        }
+        assert_eq!(crate::outline_curve::POINTS, OUTLINE_POINTS);
+    }
 
     #[test]
     fn outline_has_128_points_and_starts_at_the_top_notch() {
