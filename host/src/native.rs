@@ -20,14 +20,18 @@ pub fn answer<B>(app: &App, request: &Request<B>) -> Response<WasiBody> {
     };
     let variables = component.handler.state().variables().snapshot();
     let path = &request.uri().path()[PREFIX.len() - 1..];
+    let accept = api::accept_field(
+        request
+            .headers()
+            .get_all(hyper::header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    );
     let plain = ApiRequest {
         method: request.method().as_str(),
         path,
         query: request.uri().query().unwrap_or(""),
-        accept: request
-            .headers()
-            .get(hyper::header::ACCEPT)
-            .and_then(|v| v.to_str().ok()),
+        accept: accept.as_deref(),
     };
     // As in the component: a bad config is answered with the core's own error response.
     let answer = match api::config_from_variables(|name| Ok(variables.get(name).cloned())) {

@@ -117,6 +117,10 @@ fn every_route_and_format_answers_for_every_build() {
         );
         assert_eq!(bundle.header("content-type"), Some("application/wasm"));
         assert!(bundle.body.starts_with(b"\0asm"), "{build}");
+        // Far larger than one write of the guest's body stream: every chunk arrives, in order.
+        let built = std::fs::read(support::root().join("dist/web/heart_web_bg.wasm"))
+            .expect("the browser bundle is built");
+        assert!(bundle.body == built, "{build}: the bundle arrives whole");
     }
 }
 
@@ -160,6 +164,28 @@ fn accept_header_chooses_the_format() {
             explicit.header("content-type"),
             Some("application/json"),
             "format= wins over Accept"
+        );
+    }
+}
+
+#[test]
+fn accept_field_lines_are_read_as_one_list() {
+    for (build, wasm) in SERVED_BUILDS {
+        let host = start(wasm);
+        // Only the first line would give PNG, only the last plain text; together JSON wins.
+        let reply = host.get_with_headers(
+            "/api/heart",
+            &[
+                ("accept", "image/png;q=0.5"),
+                ("accept", "application/json"),
+                ("accept", "text/plain;q=0.1"),
+            ],
+        );
+        assert_eq!(reply.status, 200, "{build}");
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/json"),
+            "{build}"
         );
     }
 }

@@ -35,14 +35,18 @@ async fn handle(request: Request) -> impl IntoResponse {
         Err(response) => return into_response(response),
     };
     let uri = request.uri();
+    let accept = api::accept_field(
+        request
+            .headers()
+            .get_all("accept")
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    );
     let plain = ApiRequest {
         method: request.method().as_str(),
         path: uri.path(),
         query: uri.query().unwrap_or_default(),
-        accept: request
-            .headers()
-            .get("accept")
-            .and_then(|v| v.to_str().ok()),
+        accept: accept.as_deref(),
     };
     into_response(api::handle(&plain, &config, heart_assets::ASSETS))
 }

@@ -6,12 +6,19 @@
 //! runs under `spin up`, containerd-shim-spin and heart-host. With the `env-config` feature it
 //! reads `HEART_*` environment variables instead and imports nothing beyond standard WASI 0.2,
 //! for plain WASI HTTP hosts (`wasmtime serve`, runwasi's wasmtime shim).
+//!
+//! The handler takes spin-sdk's `wasi:http` resources as they are rather than its `Request` and
+//! `Response` conversions: those read every header and the whole request body (which no route
+//! uses) and write the response body through a poll loop, each step a call into the host. Here
+//! a request costs the few host calls it needs (see [`io`]).
 #![deny(missing_docs)]
 // The SDK's export macro generates the canonical-ABI glue, which is unsafe code.
 #![allow(unsafe_code)]
 
-use heart_core::api::{self, ApiRequest, ApiResponse};
-use spin_sdk::http::{Request, Response};
+mod io;
+
+use heart_core::api::{self, ApiRequest};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 
 /// Reads one variable from `wasi:config/store`.
 #[cfg(not(feature = "env-config"))]
@@ -28,28 +35,20 @@ fn variable(name: &str) -> Result<Option<String>, String> {
     Ok(std::env::var(format!("HEART_{}", name.to_ascii_uppercase())).ok())
 }
 
-/// Converts the plain response into the SDK's response.
-fn into_response(plain: ApiResponse) -> Response {
-    let mut builder = Response::builder();
-    builder.status(plain.status);
-    for (name, value) in plain.headers {
-        builder.header(name, value);
-    }
-    builder.body(plain.body).build()
-}
-
 #[spin_sdk::http_component]
-fn handle(request: Request) -> Response {
-    let config = match api::config_from_variables(variable) {
-        Ok(config) => config,
-        Err(response) => return into_response(response),
+fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+    let plain = match api::config_from_variables(variable) {
+        Ok(config) => {
+            let head = io::RequestHead::read(&request);
+            let plain = ApiRequest {
+                method: &head.method,
+                path: head.path(),
+                query: head.query(),
+                accept: head.accept.as_deref(),
+            };
+            api::handle(&plain, &config, heart_assets::ASSETS)
+        }
+        Err(response) => response,
     };
-    let method = request.method().to_string();
-    let plain = ApiRequest {
-        method: &method,
-        path: request.path(),
-        query: request.query(),
-        accept: request.header("accept").and_then(|v| v.as_str()),
-    };
-    into_response(api::handle(&plain, &config, heart_assets::ASSETS))
+    io::respond(response_out, plain);
 }

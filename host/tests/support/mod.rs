@@ -200,6 +200,16 @@ impl Host {
         Reply::from(request.call().expect("request completes"))
     }
 
+    /// `GET path` with the given header field lines, in order (a name may repeat).
+    pub fn get_with_headers(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = http::Request::builder().uri(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Vec::new()).expect("valid request");
+        Reply::from(agent().run(request).expect("request completes"))
+    }
+
     /// A request with any method and an optional body.
     pub fn request(&self, method: &str, path: &str, body: Option<&[u8]>) -> Reply {
         let request = http::Request::builder()

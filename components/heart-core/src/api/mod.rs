@@ -11,7 +11,7 @@ mod variables;
 
 pub use asset::Asset;
 pub use message::{ApiRequest, ApiResponse};
-pub use negotiate::{NotAcceptable, negotiate};
+pub use negotiate::{NotAcceptable, accept_field, negotiate};
 pub use query::{Query, QueryError};
 pub use routes::handle;
 pub use variables::config_from_variables;

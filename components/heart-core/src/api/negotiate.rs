@@ -13,6 +13,13 @@ pub struct NotAcceptable {
     pub accept: String,
 }
 
+/// One `Accept` value from the request's `Accept` field lines, in order: HTTP defines repeated
+/// list fields as one list joined with commas (RFC 9110 §5.3). `None` when there is none.
+pub fn accept_field<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let lines: Vec<&str> = lines.into_iter().collect();
+    (!lines.is_empty()).then(|| lines.join(", "))
+}
+
 /// Chooses the format for `accept`: the highest quality wins, more specific ranges beat
 /// wildcards for the same type, and ties go to SVG, JSON, PNG, text in that order. No header
 /// or an empty one means SVG.
@@ -85,6 +92,18 @@ fn media_range(element: &str) -> Option<(&str, f32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_accept_lines_join_into_one_list() {
+        assert_eq!(accept_field([]), None);
+        assert_eq!(accept_field(["text/plain"]).as_deref(), Some("text/plain"));
+        let joined = accept_field(["image/png;q=0.5", "application/json", "text/plain;q=0.1"]);
+        assert_eq!(
+            joined.as_deref(),
+            Some("image/png;q=0.5, application/json, text/plain;q=0.1")
+        );
+        assert_eq!(negotiate(joined.as_deref()), Ok(Format::Json));
+    }
 
     #[test]
     fn missing_or_empty_accept_means_svg() {
