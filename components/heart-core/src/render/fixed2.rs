@@ -4,9 +4,8 @@
 //! of an SVG render). For the non-negative, finite values a path holds, `x·100` rounded to an
 //! integer is the same correctly rounded result unless the exact value lies within rounding
 //! error of a half-hundredth; those few values, negatives and non-finite ones go to `{:.2}`.
-//! The digits are written by `itoa`, not through `core::fmt`.
-
-use std::fmt::Write;
+//! The digits are written by `itoa` as bytes, not through `core::fmt`: its dynamic dispatch and
+//! padding logic, and UTF-8 checks per piece, cost more than the digits, notably in Wasm.
 
 /// Largest value formatted on the fast path: far beyond any pixel coordinate, and small enough
 /// that `x·100`'s rounding error (≤ 2⁻⁵²·x·100) stays far below [`TIE_MARGIN`].
@@ -15,27 +14,24 @@ const FAST_LIMIT: f64 = 1.0e9;
 /// How close to a half-hundredth `x·100` may be before the exact formatter decides.
 const TIE_MARGIN: f64 = 1.0e-6;
 
-/// Appends `x` with exactly two decimals, as `write!(out, "{x:.2}")` would.
-pub fn push_fixed2(out: &mut String, x: f64) {
+/// Appends `x` with exactly two decimals (ASCII), as `write!(out, "{x:.2}")` would.
+pub fn push_fixed2(out: &mut Vec<u8>, x: f64) {
     let scaled = x * 100.0;
     // Ties are left to `{:.2}` below, so ties-to-even rounds as well as ties-away here, and it
     // is one instruction in Wasm (`f64.nearest`) where `round` is a libm call.
     let rounded = scaled.round_ties_even();
     let near_tie = ((scaled - scaled.trunc()).abs() - 0.5).abs() < TIE_MARGIN;
     if !(0.0..FAST_LIMIT).contains(&x) || x.is_sign_negative() || near_tie {
-        write!(out, "{x:.2}").expect("writing to a String cannot fail");
+        out.extend_from_slice(format!("{x:.2}").as_bytes());
         return;
     }
     // In range and not negative, so the cast is exact.
     let hundredths = rounded as u64;
-    // `itoa` and two pushed digits, not `write!`: the formatting machinery's dynamic dispatch
-    // and padding logic cost more than the digits themselves, notably in Wasm.
     // The whole part is below FAST_LIMIT, so it fits 32 bits: cheaper digits than 64 bits.
     let whole = u32::try_from(hundredths / 100).expect("below FAST_LIMIT");
-    out.push_str(itoa::Buffer::new().format(whole));
+    out.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes());
     let cents = (hundredths % 100) as u8;
-    let tail = [b'.', b'0' + cents / 10, b'0' + cents % 10];
-    out.push_str(std::str::from_utf8(&tail).expect("ASCII digits"));
+    out.extend_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10]);
 }
 
 #[cfg(test)]
@@ -44,9 +40,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn fast(x: f64) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
         push_fixed2(&mut out, x);
-        out
+        String::from_utf8(out).expect("ASCII")
     }
 
     #[test]

@@ -12,16 +12,18 @@ pub const METADATA_NAMESPACE: &str = "urn:heart-display:frame";
 pub fn svg(frame: &HeartFrame) -> String {
     let size = frame.size.get();
     let viewport = Viewport::new(f64::from(size));
-    let mut path = String::with_capacity(frame.outline.points().len() * 16);
+    // Built as bytes (every piece is ASCII) and checked as UTF-8 once.
+    let mut path = Vec::with_capacity(frame.outline.points().len() * 16);
     for (i, point) in frame.outline.points().iter().enumerate() {
         let (x, y) = viewport.to_pixels(*point);
-        path.push(if i == 0 { 'M' } else { 'L' });
+        path.push(if i == 0 { b'M' } else { b'L' });
         push_fixed2(&mut path, x);
-        path.push(' ');
+        path.push(b' ');
         push_fixed2(&mut path, y);
-        path.push(' ');
+        path.push(b' ');
     }
-    path.push('Z');
+    path.push(b'Z');
+    let path = String::from_utf8(path).expect("the path is ASCII");
     format!(
         concat!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" "#,
