@@ -12,6 +12,10 @@
 //! 6. The presence table at 1M clients (bench `presence`).
 //!
 //! Loopback only; the server is pinned to core 0 and `wrk -t1 -c16` to core 1 (`taskset`).
+//! The machine is shared and its speed drifts over seconds, so the HTTP scenarios run
+//! interleaved: every server is started first, then each round loads every scenario in turn.
+//! Figures are medians over the rounds, and each ratio is the median of the per-round ratios
+//! (both sides measured seconds apart), with its range.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -31,8 +35,10 @@ const WASMTIME_CLI: &str = "48.0.8";
 /// Options.
 #[derive(Debug, Clone, Copy)]
 pub struct BenchOptions {
-    /// Seconds of load per HTTP scenario.
+    /// Seconds of load per HTTP scenario and round.
     pub seconds: u64,
+    /// Rounds: every HTTP scenario is loaded once per round, in turn.
+    pub rounds: usize,
     /// Cold starts timed per mode.
     pub cold_starts: usize,
 }
@@ -247,6 +253,74 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// Loads each `(server, path)` scenario in turn, once per round (after one unrecorded second
+/// each to warm up), so that the machine's slow and fast spells fall on every scenario alike.
+fn interleaved(
+    servers: &[Server],
+    scenarios: &[(usize, &str)],
+    rounds: usize,
+    secs: u64,
+) -> Result<Vec<Vec<Load>>> {
+    for &(server, path) in scenarios {
+        load(&servers[server], path, 1)?;
+    }
+    let mut runs = vec![Vec::with_capacity(rounds); scenarios.len()];
+    for round in 1..=rounds.max(1) {
+        eprintln!("  round {round}");
+        for (i, &(server, path)) in scenarios.iter().enumerate() {
+            runs[i].push(load(&servers[server], path, secs)?);
+        }
+    }
+    Ok(runs)
+}
+
+/// The median of each figure over the rounds.
+fn summary(runs: &[Load]) -> Load {
+    let of = |figure: fn(&Load) -> f64| median(runs.iter().map(figure).collect());
+    Load {
+        rps: of(|l| l.rps),
+        p50_ms: of(|l| l.p50_ms),
+        p99_ms: of(|l| l.p99_ms),
+        rss_mb: of(|l| l.rss_mb),
+    }
+}
+
+/// A throughput ratio from interleaved rounds: the median and range of the per-round ratios.
+#[derive(Debug, Clone)]
+struct Ratio {
+    per_round: Vec<f64>,
+}
+
+impl Ratio {
+    fn of(a: &[Load], b: &[Load]) -> Self {
+        Self {
+            per_round: a.iter().zip(b).map(|(a, b)| a.rps / b.rps).collect(),
+        }
+    }
+
+    fn median(&self) -> f64 {
+        median(self.per_round.clone())
+    }
+
+    fn range(&self) -> (f64, f64) {
+        self.per_round
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
+                (lo.min(*r), hi.max(*r))
+            })
+    }
+
+    fn text(&self, baseline: &str) -> String {
+        let (lo, hi) = self.range();
+        format!("{:.2}× {baseline} [{lo:.2}–{hi:.2}]", self.median())
+    }
+
+    fn json(&self) -> Value {
+        let (lo, hi) = self.range();
+        json!({ "median": self.median(), "min": lo, "max": hi, "per_round": self.per_round })
+    }
+}
+
 /// spin.toml with the component source replaced by `wasm` (absolute), in `dir`.
 fn manifest_for(dir: &Path, wasm: &Path) -> Result<PathBuf> {
     let text = std::fs::read_to_string(root().join("spin.toml"))?;
@@ -318,44 +392,49 @@ pub fn bench(options: BenchOptions) -> Result<()> {
     let env_manifest = manifest_for(work.path(), &env_component)?;
     let secs = options.seconds;
 
-    eprintln!("\n==> 1. component vs native, /heart.svg");
-    let (native, fresh, idle_rss) = {
-        let server = start_host(&host, &manifest, &["--no-cache"])?;
-        std::thread::sleep(Duration::from_millis(500));
-        let idle = server.rss_mb();
-        (
-            load(&server, "/native/heart.svg", secs)?,
-            load(&server, "/heart.svg", secs)?,
-            idle,
-        )
-    };
-    let reused = {
-        let server = start_host(
-            &host,
-            &manifest,
-            &["--no-cache", "--instance-reuse", "1000"],
-        )?;
-        load(&server, "/heart.svg", secs)?
-    };
-
-    eprintln!("\n==> 2. heart-host vs wasmtime serve {WASMTIME_CLI}, {ENV_CONFIG_COMPONENT}");
-    let ours_env = {
-        let server = start_host(&host, &env_manifest, &["--no-cache"])?;
-        load(&server, "/heart.svg", secs)?
-    };
-    let ours_env_reused = {
-        let server = start_host(
-            &host,
-            &env_manifest,
-            &["--no-cache", "--instance-reuse", "1000"],
-        )?;
-        load(&server, "/heart.svg", secs)?
-    };
-    let (theirs, theirs_idle) = {
-        let server = start_wasmtime(&wasmtime, &env_component)?;
-        std::thread::sleep(Duration::from_millis(500));
-        let idle = server.rss_mb();
-        (load(&server, "/heart.svg", secs)?, idle)
+    eprintln!(
+        "\n==> 1 and 2. /heart.svg: component vs native; heart-host vs wasmtime serve {WASMTIME_CLI} ({ENV_CONFIG_COMPONENT}); {} rounds of {secs} s",
+        options.rounds
+    );
+    let reuse = ["--no-cache", "--instance-reuse", "1000"];
+    let ours = start_host(&host, &manifest, &["--no-cache"])?;
+    std::thread::sleep(Duration::from_millis(500));
+    let idle_rss = ours.rss_mb();
+    let theirs_server = start_wasmtime(&wasmtime, &env_component)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let theirs_idle = theirs_server.rss_mb();
+    let servers = [
+        ours,
+        start_host(&host, &manifest, &reuse)?,
+        start_host(&host, &env_manifest, &["--no-cache"])?,
+        start_host(&host, &env_manifest, &reuse)?,
+        theirs_server,
+    ];
+    let scenarios = [
+        (0, "/native/heart.svg"),
+        (0, "/heart.svg"),
+        (1, "/heart.svg"),
+        (2, "/heart.svg"),
+        (3, "/heart.svg"),
+        (4, "/heart.svg"),
+    ];
+    let runs = interleaved(&servers, &scenarios, options.rounds, secs)?;
+    drop(servers);
+    let [native, fresh, reused, ours_env, ours_env_reused, theirs] =
+        [0, 1, 2, 3, 4, 5].map(|i| summary(&runs[i]));
+    let ratios = [
+        ("fresh_vs_native", 1, 0),
+        ("reused_vs_native", 2, 0),
+        ("heart_host_vs_wasmtime_serve_fresh", 3, 5),
+        ("heart_host_vs_wasmtime_serve_reused", 4, 5),
+    ]
+    .map(|(key, a, b)| (key, Ratio::of(&runs[a], &runs[b])));
+    let ratio = |key: &str| {
+        ratios
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, r)| r.clone())
+            .expect("every ratio is computed")
     };
 
     eprintln!("\n==> 3. per-request instantiate + handle (criterion)");
@@ -416,17 +495,17 @@ pub fn bench(options: BenchOptions) -> Result<()> {
             .unwrap_or(f64::NAN)
     };
     let report = json!({
-        "load": { "tool": "wrk -t1 -c16 (core 1), server on core 0", "seconds": secs },
+        "load": { "tool": "wrk -t1 -c16 (core 1), server on core 0", "seconds": secs, "rounds": options.rounds, "figures": "medians over the rounds; ratios: median of per-round ratios" },
         "native_svg": native.json(),
         "component_svg_fresh": fresh.json(),
         "component_svg_reused": reused.json(),
-        "ratio_fresh_vs_native": fresh.rps / native.rps,
-        "ratio_reused_vs_native": reused.rps / native.rps,
+        "ratio_fresh_vs_native": ratio("fresh_vs_native").json(),
+        "ratio_reused_vs_native": ratio("reused_vs_native").json(),
         "heart_host_env_component_fresh": ours_env.json(),
         "heart_host_env_component_reused": ours_env_reused.json(),
         "wasmtime_serve_env_component": theirs.json(),
-        "ratio_heart_host_vs_wasmtime_serve_fresh": ours_env.rps / theirs.rps,
-        "ratio_heart_host_vs_wasmtime_serve_reused": ours_env_reused.rps / theirs.rps,
+        "ratio_heart_host_vs_wasmtime_serve_fresh": ratio("heart_host_vs_wasmtime_serve_fresh").json(),
+        "ratio_heart_host_vs_wasmtime_serve_reused": ratio("heart_host_vs_wasmtime_serve_reused").json(),
         "instantiate_and_handle_median_us": criterion_json,
         "cold_start_ms": { "compiled": compiled, "cached": cached, "runs": options.cold_starts },
         "rss_mb": { "heart_host_idle": idle_rss, "heart_host_load": fresh.rss_mb, "wasmtime_serve_idle": theirs_idle, "wasmtime_serve_load": theirs.rss_mb },
@@ -440,10 +519,14 @@ pub fn bench(options: BenchOptions) -> Result<()> {
         );
     };
     println!(
-        "\n| scenario (/heart.svg)                        |     req/s | p50 ms  | p99 ms  | RSS MB  | ratio                  |"
+        "\n{} rounds of {secs} s per scenario, interleaved.",
+        options.rounds
     );
     println!(
-        "|----------------------------------------------|-----------|---------|---------|---------|------------------------|"
+        "| scenario (/heart.svg), medians               |     req/s | p50 ms  | p99 ms  | RSS MB  | ratio: median [range]              |"
+    );
+    println!(
+        "|----------------------------------------------|-----------|---------|---------|---------|------------------------------------|"
     );
     row(
         "native, in-process (heart-host /native)",
@@ -453,22 +536,22 @@ pub fn bench(options: BenchOptions) -> Result<()> {
     row(
         "component, fresh instance per request",
         &fresh,
-        format!("{:.2}× native", fresh.rps / native.rps),
+        ratio("fresh_vs_native").text("native"),
     );
     row(
         "component, instance reuse 1000",
         &reused,
-        format!("{:.2}× native", reused.rps / native.rps),
+        ratio("reused_vs_native").text("native"),
     );
     row(
         "heart-host, env component, fresh",
         &ours_env,
-        format!("{:.2}× wasmtime serve", ours_env.rps / theirs.rps),
+        ratio("heart_host_vs_wasmtime_serve_fresh").text("wasmtime serve"),
     );
     row(
         "heart-host, env component, reuse 1000",
         &ours_env_reused,
-        format!("{:.2}× wasmtime serve", ours_env_reused.rps / theirs.rps),
+        ratio("heart_host_vs_wasmtime_serve_reused").text("wasmtime serve"),
     );
     row(
         &format!("wasmtime serve {WASMTIME_CLI}, env component"),
@@ -498,6 +581,30 @@ pub fn bench(options: BenchOptions) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rps(values: &[f64]) -> Vec<Load> {
+        values
+            .iter()
+            .map(|&rps| Load {
+                rps,
+                ..Load::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ratios_are_medians_of_per_round_ratios() {
+        // Round 2 is a slow spell for both sides: per-round ratios ignore it, a ratio of the
+        // medians (4 / 5 = 0.8) would not.
+        let component = rps(&[6.0, 1.0, 4.0]);
+        let native = rps(&[10.0, 2.0, 5.0]);
+        let ratio = Ratio::of(&component, &native);
+        assert_eq!(ratio.per_round, vec![0.6, 0.5, 0.8]);
+        assert_eq!(ratio.median(), 0.6);
+        assert_eq!(ratio.range(), (0.5, 0.8));
+        assert_eq!(ratio.text("native"), "0.60× native [0.50–0.80]");
+        assert_eq!(summary(&component).rps, 4.0);
+    }
 
     #[test]
     fn wrk_reports_parse_in_every_unit() {

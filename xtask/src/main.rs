@@ -68,9 +68,12 @@ enum Command {
     /// Measure the host: component vs native, vs `wasmtime serve`, instantiation, cold start,
     /// RSS, presence. Prints a table and writes target/heart-bench.json.
     Bench {
-        /// Seconds of load per HTTP scenario.
-        #[arg(long, default_value_t = 10)]
+        /// Seconds of load per HTTP scenario and round.
+        #[arg(long, default_value_t = 4)]
         seconds: u64,
+        /// Rounds: the HTTP scenarios run interleaved, each once per round.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
         /// Cold starts timed per mode.
         #[arg(long, default_value_t = 5)]
         cold_starts: usize,
@@ -100,9 +103,11 @@ fn main() -> Result<()> {
         }
         Command::Bench {
             seconds,
+            rounds,
             cold_starts,
         } => bench::bench(bench::BenchOptions {
             seconds,
+            rounds,
             cold_starts,
         }),
     }
