@@ -514,7 +514,7 @@ pub fn bench(options: BenchOptions) -> Result<()> {
 
     let row = |name: &str, l: &Load, ratio: String| {
         println!(
-            "| {name:<44} | {:>9.0} | {:>7.2} | {:>7.2} | {:>7.1} | {ratio:>22} |",
+            "| {name:<44} | {:>9.0} | {:>7.2} | {:>7.2} | {:>7.1} | {ratio:>34} |",
             l.rps, l.p50_ms, l.p99_ms, l.rss_mb
         );
     };
