@@ -266,6 +266,8 @@ impl App {
             };
             routes.push((RoutePattern::parse(route), slot));
         }
+        // Compiling is done: what the compiler freed goes back to the system.
+        crate::heap::return_free_memory();
         let ticker = EpochTicker::start(engine.engine.clone());
         let presence = Presence::default();
         presence.set_alert_threshold(alert_threshold(&app_values));

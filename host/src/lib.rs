@@ -5,7 +5,8 @@
 //! - [`config_dir`], [`reload`]: the config directory layer (a mounted ConfigMap) and its hot reload.
 //! - [`routes`]: Spin route patterns.
 //! - [`engine`]: engine configuration (pooling, epochs) and the epoch ticker.
-//! - [`compile_cache`]: precompiled component cache.
+//! - [`compile_cache`]: precompiled component cache; [`heap`]: the compiler's freed memory
+//!   returned after loading.
 //! - [`state`], [`config_store`]: per-store host data and `wasi:config/store`.
 //! - [`handler`]: a component's instances: limits, reuse policy, `ProxyHandler` state.
 //! - [`dispatch`], [`direct`]: a request's path to its component (WASI 0.2 in the request's
@@ -35,6 +36,7 @@ pub mod dispatch;
 pub mod engine;
 pub mod guest_failure;
 pub mod handler;
+pub mod heap;
 pub mod live_variables;
 pub mod metrics;
 #[cfg(feature = "native-baseline")]

@@ -1,0 +1,53 @@
+//! Giving the heap the compiler freed back to the system.
+//!
+//! Compiling a component allocates tens of MiB (Cranelift, on several threads) and frees it
+//! again; glibc's allocator keeps such freed memory in its per-thread arenas, so a host that
+//! compiled at start (no cache, or a cache miss) sat at ≈ 40 MB RSS where a cached start sits
+//! at ≈ 18 MB. `malloc_trim` returns the free pages of every arena.
+
+/// Returns the allocator's free pages to the system; a no-op off glibc.
+pub fn return_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: `malloc_trim` takes a plain integer and only walks the allocator's own free
+        // lists under its locks; it touches no memory the program owns.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
+#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+mod tests {
+    use super::*;
+
+    fn rss_mib() -> f64 {
+        let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS line");
+        kb / 1024.0
+    }
+
+    #[test]
+    fn freed_memory_below_a_live_allocation_goes_back_to_the_system() {
+        // 64 MiB in small blocks (from the arena, not mmap), then one block above them kept
+        // alive: freeing the 64 MiB leaves a hole the allocator cannot shrink its heap past.
+        let before = rss_mib();
+        let blocks: Vec<Vec<u8>> = (0..16_384).map(|i| vec![(i % 251) as u8; 4096]).collect();
+        let pin = std::hint::black_box(vec![1u8; 4096]);
+        drop(std::hint::black_box(blocks));
+        let held = rss_mib();
+        assert!(held - before > 48.0, "setup: {before:.1} -> {held:.1} MiB");
+        return_free_memory();
+        let after = rss_mib();
+        assert!(
+            held - after > 32.0,
+            "RSS {held:.1} -> {after:.1} MiB after return_free_memory"
+        );
+        drop(pin);
+    }
+}
