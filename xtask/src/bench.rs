@@ -286,7 +286,7 @@ fn summary(runs: &[Load]) -> Load {
 }
 
 /// A throughput ratio from interleaved rounds: the median and range of the per-round ratios.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Ratio {
     per_round: Vec<f64>,
 }
@@ -422,20 +422,10 @@ pub fn bench(options: BenchOptions) -> Result<()> {
     drop(servers);
     let [native, fresh, reused, ours_env, ours_env_reused, theirs] =
         [0, 1, 2, 3, 4, 5].map(|i| summary(&runs[i]));
-    let ratios = [
-        ("fresh_vs_native", 1, 0),
-        ("reused_vs_native", 2, 0),
-        ("heart_host_vs_wasmtime_serve_fresh", 3, 5),
-        ("heart_host_vs_wasmtime_serve_reused", 4, 5),
-    ]
-    .map(|(key, a, b)| (key, Ratio::of(&runs[a], &runs[b])));
-    let ratio = |key: &str| {
-        ratios
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, r)| r.clone())
-            .expect("every ratio is computed")
-    };
+    let fresh_vs_native = Ratio::of(&runs[1], &runs[0]);
+    let reused_vs_native = Ratio::of(&runs[2], &runs[0]);
+    let fresh_vs_wasmtime = Ratio::of(&runs[3], &runs[5]);
+    let reused_vs_wasmtime = Ratio::of(&runs[4], &runs[5]);
 
     eprintln!("\n==> 3. per-request instantiate + handle (criterion)");
     run(cargo().args([
@@ -499,13 +489,13 @@ pub fn bench(options: BenchOptions) -> Result<()> {
         "native_svg": native.json(),
         "component_svg_fresh": fresh.json(),
         "component_svg_reused": reused.json(),
-        "ratio_fresh_vs_native": ratio("fresh_vs_native").json(),
-        "ratio_reused_vs_native": ratio("reused_vs_native").json(),
+        "ratio_fresh_vs_native": fresh_vs_native.json(),
+        "ratio_reused_vs_native": reused_vs_native.json(),
         "heart_host_env_component_fresh": ours_env.json(),
         "heart_host_env_component_reused": ours_env_reused.json(),
         "wasmtime_serve_env_component": theirs.json(),
-        "ratio_heart_host_vs_wasmtime_serve_fresh": ratio("heart_host_vs_wasmtime_serve_fresh").json(),
-        "ratio_heart_host_vs_wasmtime_serve_reused": ratio("heart_host_vs_wasmtime_serve_reused").json(),
+        "ratio_heart_host_vs_wasmtime_serve_fresh": fresh_vs_wasmtime.json(),
+        "ratio_heart_host_vs_wasmtime_serve_reused": reused_vs_wasmtime.json(),
         "instantiate_and_handle_median_us": criterion_json,
         "cold_start_ms": { "compiled": compiled, "cached": cached, "runs": options.cold_starts },
         "rss_mb": { "heart_host_idle": idle_rss, "heart_host_load": fresh.rss_mb, "wasmtime_serve_idle": theirs_idle, "wasmtime_serve_load": theirs.rss_mb },
@@ -536,22 +526,22 @@ pub fn bench(options: BenchOptions) -> Result<()> {
     row(
         "component, fresh instance per request",
         &fresh,
-        ratio("fresh_vs_native").text("native"),
+        fresh_vs_native.text("native"),
     );
     row(
         "component, instance reuse 1000",
         &reused,
-        ratio("reused_vs_native").text("native"),
+        reused_vs_native.text("native"),
     );
     row(
         "heart-host, env component, fresh",
         &ours_env,
-        ratio("heart_host_vs_wasmtime_serve_fresh").text("wasmtime serve"),
+        fresh_vs_wasmtime.text("wasmtime serve"),
     );
     row(
         "heart-host, env component, reuse 1000",
         &ours_env_reused,
-        ratio("heart_host_vs_wasmtime_serve_reused").text("wasmtime serve"),
+        reused_vs_wasmtime.text("wasmtime serve"),
     );
     row(
         &format!("wasmtime serve {WASMTIME_CLI}, env component"),

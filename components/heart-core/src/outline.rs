@@ -28,7 +28,7 @@ pub struct HeartOutline {
 impl HeartOutline {
     /// The outline scaled by `pulse_factor` (1.0 is the resting size).
     pub fn scaled(pulse_factor: f64) -> Self {
-        let points = unit_outline()
+        let points = UNIT
             .iter()
             .map(|p| Point {
                 x: p.x * pulse_factor,
@@ -79,10 +79,6 @@ impl OutlineRow {
 /// The resting outline, centred on its bounding box and scaled to `[-1, 1]²`: tabulated at
 /// build time from `src/outline_curve.rs` (see `build.rs`), so no instance computes it.
 static UNIT: [Point; OUTLINE_POINTS] = include!(concat!(env!("OUT_DIR"), "/unit_outline.rs"));
-
-fn unit_outline() -> &'static [Point] {
-    &UNIT
-}
 
 #[cfg(test)]
 mod tests {
