@@ -5,8 +5,8 @@
 //! No worker task and no cross-thread hand-off per request (the `ProxyHandler` path costs two
 //! tokio wake-ups per request); the guest's failure is known at the call, so an epoch-deadline
 //! trap is reported as a timeout directly. An instance is reused, up to the policy's count and
-//! idle time, only after a request it answered whole and left no resources behind; one that
-//! failed is dropped.
+//! idle time, only after a request it answered whole and left no resources behind, and only
+//! while the component's variables are the ones it was made with; one that failed is dropped.
 
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
@@ -24,6 +24,7 @@ use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 use crate::engine::ticks;
 use crate::guest_failure::{FailureKind, GuestFailure};
 use crate::handler::ComponentHandler;
+use crate::live_variables::Snapshot;
 use crate::response::whole_body;
 use crate::state::HostState;
 
@@ -83,13 +84,11 @@ impl DirectHandler {
     /// Answers `request` with a fresh or reused instance.
     pub async fn handle(&self, request: Request) -> Result<Response, GuestFailure> {
         let policy = self.component.policy();
-        let mut live = match self.take_idle() {
+        let variables = self.component.variables().snapshot();
+        let mut live = match self.take_idle(&variables) {
             Some(live) => live,
             None => self.instantiate().await?,
         };
-        live.store
-            .data_mut()
-            .set_variables(self.component.variables().snapshot());
         live.store.set_epoch_deadline(ticks(policy.request_timeout));
         let outcome = tokio::time::timeout(policy.request_timeout, exchange(&mut live, request))
             .await
@@ -129,15 +128,21 @@ impl DirectHandler {
         })
     }
 
-    /// The most recently used idle instance (its memory is the likeliest to be warm), after
-    /// dropping any idle past the policy's limit.
-    fn take_idle(&self) -> Option<Live> {
+    /// The most recently used idle instance made with `variables` (its memory is the likeliest
+    /// to be warm), after dropping any idle past the policy's limit. Instances made with older
+    /// variables are dropped too: a guest may read its variables once per instance (heart-http
+    /// does), so a reload must reach requests through new instances.
+    fn take_idle(&self, variables: &Snapshot) -> Option<Live> {
         if self.component.policy().max_reuse <= 1 {
             return None;
         }
+        let stale = |live: &mut Live| !live.store.data().holds_variables(variables);
         let (live, expired) = {
             let mut idle = self.idle.lock().ok()?;
-            let expired = self.drain_expired(&mut idle);
+            let mut expired = self.drain_expired(&mut idle);
+            if idle.last_mut().is_some_and(stale) {
+                expired.extend(idle.extract_if(.., stale));
+            }
             (idle.pop(), expired)
         };
         self.retire_all(expired);

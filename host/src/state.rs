@@ -53,7 +53,8 @@ pub struct HostState {
     hooks: DenyOutbound,
     limits: StoreLimits,
     variables: Snapshot,
-    rc1_variables: wasmtime_wasi_config::WasiConfigVariables,
+    /// Made on the first read through the rc.1 interface: most guests never use it.
+    rc1_variables: std::cell::OnceCell<wasmtime_wasi_config::WasiConfigVariables>,
 }
 
 impl std::fmt::Debug for HostState {
@@ -82,7 +83,6 @@ impl HostState {
         for (k, v) in environment {
             wasi.env(k, v);
         }
-        let rc1_variables = rc1_copy(&variables);
         Self {
             table: ResourceTable::new(),
             wasi: wasi.build(),
@@ -94,7 +94,7 @@ impl HostState {
                 .trap_on_grow_failure(true)
                 .build(),
             variables,
-            rc1_variables,
+            rc1_variables: std::cell::OnceCell::new(),
         }
     }
 
@@ -106,9 +106,14 @@ impl HostState {
     /// Replaces the variables (when a reused instance takes a new request after a reload).
     pub fn set_variables(&mut self, variables: Snapshot) {
         if !std::sync::Arc::ptr_eq(&variables, &self.variables) {
-            self.rc1_variables = rc1_copy(&variables);
+            self.rc1_variables = std::cell::OnceCell::new();
             self.variables = variables;
         }
+    }
+
+    /// Whether the store holds `variables` (the very snapshot, not merely equal values).
+    pub fn holds_variables(&self, variables: &Snapshot) -> bool {
+        std::sync::Arc::ptr_eq(&self.variables, variables)
     }
 
     /// The component's variables.
@@ -118,7 +123,7 @@ impl HostState {
 
     /// The same variables in the form `wasmtime-wasi-config` reads.
     pub fn rc1_variables(&self) -> &wasmtime_wasi_config::WasiConfigVariables {
-        &self.rc1_variables
+        self.rc1_variables.get_or_init(|| rc1_copy(&self.variables))
     }
 }
 
