@@ -20,7 +20,9 @@ pub const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 pub const DECOMMIT_BATCH: usize = 16;
 
 /// Set (to anything) to have Wasmtime write `/tmp/perf-PID.map`, so `perf report` names guest
-/// functions (`wasm[0]::function[N]`, or their names in a component built with `strip = false`).
+/// functions (`wasm[0]::function[N]`, or their names in a component built with `strip = false`);
+/// set to `jitdump` for a `jit-PID.dump` in the working directory instead, which
+/// `perf inject --jit` turns into code `perf annotate` can show instruction by instruction.
 pub const PERFMAP_ENV: &str = "HEART_HOST_PERFMAP";
 
 /// Engine sizing.
@@ -62,8 +64,12 @@ fn base_config(concurrent: bool) -> Config {
     config.concurrency_support(concurrent);
     config.epoch_interruption(true);
     config.memory_init_cow(true);
-    if std::env::var_os(PERFMAP_ENV).is_some() {
-        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    if let Some(value) = std::env::var_os(PERFMAP_ENV) {
+        config.profiler(if value == "jitdump" {
+            wasmtime::ProfilingStrategy::JitDump
+        } else {
+            wasmtime::ProfilingStrategy::PerfMap
+        });
     }
     config
 }
