@@ -105,7 +105,7 @@ impl HostState {
 
     /// Replaces the variables (when a reused instance takes a new request after a reload).
     pub fn set_variables(&mut self, variables: Snapshot) {
-        if !std::sync::Arc::ptr_eq(&variables, &self.variables) {
+        if !self.holds_variables(&variables) {
             self.rc1_variables = std::cell::OnceCell::new();
             self.variables = variables;
         }
