@@ -1,6 +1,7 @@
 //! The request's head in, the plain response out, in as few `wasi:http` calls as the exchange
-//! needs: method, path-with-query and one header lookup; one `fields.from-list`, the response,
-//! its body stream, `blocking-write-and-flush` per 4 KiB and `finish`.
+//! needs: method, path-with-query and, for the one route that negotiates, one header lookup;
+//! one `fields.from-list`, the response (its status set only when not 200), its body stream,
+//! `blocking-write-and-flush` per 4 KiB and `finish`.
 
 use heart_core::api::{self, ApiResponse};
 use spin_sdk::http::{
@@ -24,19 +25,24 @@ pub struct RequestHead {
 }
 
 impl RequestHead {
-    /// Reads the head of `request`; its body is never read.
+    /// Reads the head of `request`; its body is never read, and its `Accept` header only for
+    /// the route that negotiates ([`api::reads_accept`]): three host calls saved on the others.
     pub fn read(request: &IncomingRequest) -> Self {
-        let accept_lines: Vec<String> = request
-            .headers()
-            .get("accept")
-            .into_iter()
-            .filter_map(|v| String::from_utf8(v).ok())
-            .collect();
-        Self {
+        let mut head = Self {
             method: request.method().to_string(),
             path_with_query: request.path_with_query().unwrap_or_default(),
-            accept: api::accept_field(accept_lines.iter().map(String::as_str)),
+            accept: None,
+        };
+        if api::reads_accept(head.path()) {
+            let accept_lines: Vec<String> = request
+                .headers()
+                .get("accept")
+                .into_iter()
+                .filter_map(|v| String::from_utf8(v).ok())
+                .collect();
+            head.accept = api::accept_field(accept_lines.iter().map(String::as_str));
         }
+        head
     }
 
     /// The path, without the query.
@@ -69,7 +75,8 @@ pub fn respond(out: ResponseOutparam, plain: ApiResponse) {
         Ok(fields) => OutgoingResponse::new(fields),
         Err(e) => return fail(out, format!("response headers refused: {e:?}")),
     };
-    if response.set_status_code(plain.status).is_err() {
+    // A new response is `200 OK` already (WASI 0.2 `outgoing-response.new`).
+    if plain.status != 200 && response.set_status_code(plain.status).is_err() {
         return fail(out, format!("status {} refused", plain.status));
     }
     let Ok(body) = response.body() else {

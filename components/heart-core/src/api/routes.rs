@@ -71,6 +71,13 @@ pub fn handle(request: &ApiRequest<'_>, config: &HeartConfig, assets: &[Asset]) 
     response
 }
 
+/// Whether the route for `path` can look at the request's `Accept` header (only `/api/heart`
+/// negotiates its format). An adapter for which reading a header costs host calls may skip it
+/// for every other path: [`handle`] answers them the same with `accept: None`.
+pub fn reads_accept(path: &str) -> bool {
+    matches!(route(path, &[]), Some(Route::Heart(None)))
+}
+
 fn route<'a>(path: &str, assets: &'a [Asset]) -> Option<Route<'a>> {
     Some(match path {
         "/api/heart" => Route::Heart(None),
