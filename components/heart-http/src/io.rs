@@ -20,7 +20,7 @@ pub struct RequestHead {
     /// The path and query as received (`/heart.svg?bpm=90`).
     path_with_query: String,
     /// The `Accept` field lines as one list ([`api::accept_field`]); lines that are not UTF-8
-    /// are ignored.
+    /// are ignored. Left `None` on paths that do not read it ([`api::reads_accept`]).
     pub accept: Option<String>,
 }
 
