@@ -19,13 +19,7 @@ const REPEATS: usize = 5;
 
 /// Resident set size of this process, in bytes.
 fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .expect("VmRSS in /proc/self/status")
-        * 1024
+    heart_host::heap::resident_bytes().expect("VmRSS in /proc/self/status")
 }
 
 /// Calls `f` with the id of client `i` formatted on the stack (no allocation).

@@ -1,4 +1,4 @@
-//! Giving the heap the compiler freed back to the system.
+//! Giving the heap the compiler freed back to the system, and reading how much is resident.
 //!
 //! Compiling a component allocates tens of MiB (Cranelift, on several threads) and frees it
 //! again; glibc's allocator keeps such freed memory in its per-thread arenas, so a host that
@@ -18,18 +18,27 @@ pub fn return_free_memory() {
     }
 }
 
+/// This process's resident set size in bytes (`VmRSS` in `/proc/self/status`); `None` where
+/// procfs does not give it.
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 #[cfg(all(test, target_os = "linux", target_env = "gnu"))]
 mod tests {
     use super::*;
 
     fn rss_mib() -> f64 {
-        let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
-        let kb: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS line");
-        kb / 1024.0
+        resident_bytes().expect("VmRSS in /proc/self/status") as f64 / (1024.0 * 1024.0)
     }
 
     #[test]

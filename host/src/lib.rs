@@ -6,7 +6,7 @@
 //! - [`routes`]: Spin route patterns.
 //! - [`engine`]: engine configuration (pooling, epochs) and the epoch ticker.
 //! - [`compile_cache`]: precompiled component cache; [`heap`]: the compiler's freed memory
-//!   returned after loading.
+//!   returned after loading, and the process's resident size.
 //! - [`state`], [`config_store`]: per-store host data and `wasi:config/store`.
 //! - [`handler`]: a component's instances: limits, reuse policy, `ProxyHandler` state.
 //! - [`dispatch`], [`direct`]: a request's path to its component (WASI 0.2 in the request's

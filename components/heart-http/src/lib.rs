@@ -10,9 +10,9 @@
 //! The handler takes spin-sdk's `wasi:http` resources as they are rather than its `Request` and
 //! `Response` conversions: those read every header and the whole request body (which no route
 //! uses) and write the response body through a poll loop, each step a call into the host. Here
-//! a request costs the few host calls it needs (see [`io`]).
+//! a request costs the few host calls it needs (see `io.rs`).
 //!
-//! The variables are read once per instance ([`config`]): hosts that make an instance per
+//! The variables are read once per instance (`config()`): hosts that make an instance per
 //! request (Spin, `wasmtime serve`) read them for every request as before, and heart-host, which
 //! can reuse instances, retires an idle instance once the variables it was made with are
 //! replaced. A reused instance so saves five host calls per request.
