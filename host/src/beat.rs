@@ -40,7 +40,7 @@ pub async fn answer(app: &App, request: Request<Incoming>) -> Response<WasiBody>
     }
     let body = match read_body(request).await {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let report = match BeatReport::from_json(&body) {
         Ok(report) => report,
@@ -83,32 +83,36 @@ pub async fn answer(app: &App, request: Request<Incoming>) -> Response<WasiBody>
     respond(StatusCode::OK, "application/json", body.to_string())
 }
 
-/// Reads the body up to [`MAX_BEAT_BODY_BYTES`] within [`BODY_TIMEOUT`].
-async fn read_body(request: Request<Incoming>) -> Result<bytes::Bytes, Response<WasiBody>> {
+/// Reads the body up to [`MAX_BEAT_BODY_BYTES`] within [`BODY_TIMEOUT`]; the error is the
+/// response to send (boxed: a response is large, the body a few bytes).
+async fn read_body(request: Request<Incoming>) -> Result<bytes::Bytes, Box<Response<WasiBody>>> {
     if let Some(len) = declared_length(&request).filter(|n| *n > MAX_BEAT_BODY_BYTES as u64) {
         let e = BeatReportError::TooLarge {
             len: usize::try_from(len).unwrap_or(usize::MAX),
         };
-        return Err(error(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string()));
+        return Err(Box::new(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &e.to_string(),
+        )));
     }
     let limited = Limited::new(request.into_body(), MAX_BEAT_BODY_BYTES);
     match tokio::time::timeout(BODY_TIMEOUT, limited.collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(error(
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(Box::new(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("beat body is over the {MAX_BEAT_BODY_BYTES}-byte limit"),
-        )),
-        Ok(Err(e)) => Err(error(
+        ))),
+        Ok(Err(e)) => Err(Box::new(error(
             StatusCode::BAD_REQUEST,
             &format!("could not read the beat body: {e}"),
-        )),
-        Err(_) => Err(error(
+        ))),
+        Err(_) => Err(Box::new(error(
             StatusCode::REQUEST_TIMEOUT,
             &format!(
                 "the beat body did not arrive within {} s",
                 BODY_TIMEOUT.as_secs()
             ),
-        )),
+        ))),
     }
 }
 

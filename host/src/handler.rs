@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use wasmtime::component::GuestTaskId;
+use wasmtime::component::TaskGroupId;
 use wasmtime::{Engine, Store, StoreContextMut};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::handler::{
@@ -245,7 +245,7 @@ impl WorkerState for Worker {
         &self,
         mut store: StoreContextMut<'_, HostState>,
         _data: (),
-        _task: GuestTaskId,
+        _task_group: TaskGroupId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>> {
         // A reused instance sees the variables as of this request, and a fresh time budget.
         store.data_mut().set_variables(self.variables.snapshot());

@@ -47,7 +47,7 @@ pub fn classify(bytes: &[u8]) -> Result<WasmKind, WasmKindError> {
             Payload::ComponentExportSection(reader) if depth == 0 => {
                 for export in reader {
                     let export = export.map_err(|e| WasmKindError::Invalid(e.to_string()))?;
-                    exports.push(export.name.0.to_owned());
+                    exports.push(export.name.full_name().into_owned());
                 }
             }
             Payload::End(_) if depth == 0 => break,

@@ -10,11 +10,45 @@ fn chart_file(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The schema of the chart's `config` values, by key.
-fn config_schema() -> serde_json::Value {
+/// The schema of the chart's values, by key.
+fn values_schema() -> serde_json::Value {
     let schema: serde_json::Value =
         serde_json::from_str(&chart_file("values.schema.json")).expect("schema is JSON");
-    schema["properties"]["config"]["properties"].clone()
+    schema["properties"].clone()
+}
+
+/// The schema of the chart's `config` values, by key.
+fn config_schema() -> serde_json::Value {
+    values_schema()["config"]["properties"].clone()
+}
+
+#[test]
+fn love_level_is_top_level_and_its_nested_spelling_has_the_same_range() {
+    let love = &values_schema()["loveLevel"];
+    let nested = &config_schema()["loveLevel"];
+    let defaults = HeartConfig::default();
+    assert_eq!(love["minimum"], i64::from(LoveLevel::MIN));
+    assert_eq!(love["maximum"], i64::from(LoveLevel::MAX));
+    assert_eq!(love["default"], i64::from(defaults.love_level.get()));
+    assert_eq!(
+        nested["minimum"], love["minimum"],
+        "config.loveLevel minimum"
+    );
+    assert_eq!(
+        nested["maximum"], love["maximum"],
+        "config.loveLevel maximum"
+    );
+    // The nested spelling has no default: when set, it wins over the top-level value.
+    assert!(nested.get("default").is_none(), "config.loveLevel default");
+    let values = chart_file("values.yaml");
+    assert!(
+        values.contains(&format!("\nloveLevel: {}\n", defaults.love_level.get())),
+        "values.yaml sets loveLevel to heart-core's default"
+    );
+    assert!(
+        !values.contains("\n  loveLevel:"),
+        "values.yaml sets no config.loveLevel"
+    );
 }
 
 #[test]
@@ -22,12 +56,6 @@ fn schema_ranges_and_defaults_match_heart_core() {
     let config = &config_schema();
     let defaults = HeartConfig::default();
     let cases = [
-        (
-            "loveLevel",
-            i64::from(LoveLevel::MIN),
-            i64::from(LoveLevel::MAX),
-            i64::from(defaults.love_level.get()),
-        ),
         (
             "bpm",
             i64::from(Bpm::MIN),

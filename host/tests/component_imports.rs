@@ -16,12 +16,12 @@ fn names(wasm: &[u8]) -> (Vec<String>, Vec<String>) {
             wasmparser::Payload::End(_) => depth -= 1,
             wasmparser::Payload::ComponentImportSection(reader) if depth == 1 => {
                 for import in reader {
-                    imports.push(import.expect("import parses").name.0.to_owned());
+                    imports.push(import.expect("import parses").name.full_name().into_owned());
                 }
             }
             wasmparser::Payload::ComponentExportSection(reader) if depth == 1 => {
                 for export in reader {
-                    exports.push(export.expect("export parses").name.0.to_owned());
+                    exports.push(export.expect("export parses").name.full_name().into_owned());
                 }
             }
             _ => {}

@@ -74,8 +74,8 @@ def chart() -> helm.Chart:
     return helm.Chart.load(CHART)
 
 
-def render(values: dict, namespace: str = "heart") -> list[dict]:
-    manifests = chart().render(values, name="heart-display", namespace=namespace, is_install=True)
+def render(values: dict, namespace: str = "heart", release: str = "heart-display") -> list[dict]:
+    manifests = chart().render(values, name=release, namespace=namespace, is_install=True)
     docs = []
     for path, text in sorted(manifests.items()):
         if path.endswith("NOTES.txt"):
@@ -273,6 +273,43 @@ def check_kustomize() -> None:
     ok("k8s/: kustomize output equals the chart's render and validates; SpinApp variables match spin.toml")
 
 
+def readme_deploy_commands() -> tuple[str, list[str], str, int]:
+    """The README's `helm install RELEASE ./charts/heart-display --set …` and `kubectl
+    port-forward svc/NAME LOCAL:REMOTE` lines, as a user would type them."""
+    text = (ROOT / "README.md").read_text()
+    install = re.search(r"^helm install (\S+) \./charts/heart-display((?: --set \S+)*)\s*$", text, re.M)
+    forward = re.search(r"^kubectl port-forward svc/(\S+) \d+:(\d+)", text, re.M)
+    if not install or not forward:
+        fail("README.md has no `helm install … ./charts/heart-display` or `kubectl port-forward svc/…` line")
+    sets = install.group(2).split(" --set ")[1:]
+    return install.group(1), sets, forward.group(1), int(forward.group(2))
+
+
+def check_documented_install() -> None:
+    """The README's install commands work verbatim: the release renders with its `--set` values
+    (parsed as Helm parses them), the ConfigMap carries them, and the Service `kubectl
+    port-forward` names exists with the port it forwards to. The older nested spelling
+    `config.loveLevel` still works."""
+    release, sets, service, port = readme_deploy_commands()
+    values: dict = {}
+    for expression in sets:
+        values = merge(values, helm.parse_set_string(expression))
+    if values.get("loveLevel") is None:
+        fail(f"the README's helm install sets no loveLevel: {sets}")
+    for label, over in [(f"--set {' --set '.join(sets)}", values), ("config.loveLevel", {"config": {"loveLevel": values["loveLevel"]}})]:
+        docs = render(over, namespace="default", release=release)
+        config = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-config")]
+        if len(config) != 1 or config[0]["data"]["love-level"] != str(values["loveLevel"]):
+            fail(f"helm install {release} ({label}): the ConfigMap's love-level is not {values['loveLevel']}: {config}")
+        services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+        if service not in services:
+            fail(f"helm install {release} ({label}): no Service {service} for `kubectl port-forward svc/{service}` (found {sorted(services)})")
+        ports = [p["port"] for p in services[service]["spec"]["ports"]]
+        if port not in ports:
+            fail(f"helm install {release} ({label}): Service {service} has ports {ports}, not {port}")
+    ok(f"README: `helm install {release} ./charts/heart-display --set {' --set '.join(sets)}` → ConfigMap love-level {values['loveLevel']}; `kubectl port-forward svc/{service} …:{port}` finds its Service (nested config.loveLevel too)")
+
+
 def check_workloads(rendered: dict[str, list[dict]]) -> None:
     for label, docs in rendered.items():
         workloads = [d for d in docs if d["kind"] in {"StatefulSet", "Deployment"}]
@@ -419,6 +456,7 @@ def main() -> None:
         if any(d["kind"] == "PrometheusRule" for d in docs):
             check_rules(label, docs)
     check_workloads(rendered)
+    check_documented_install()
     check_dashboard()
     check_schema()
     check_kustomize()

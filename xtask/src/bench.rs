@@ -4,7 +4,7 @@
 //! 1. `/heart.svg` through the component vs the same request answered natively in-process by
 //!    the same routing function (`/native/…`, host feature `native-baseline`), fresh instance
 //!    per request and with instance reuse.
-//! 2. heart-host vs `wasmtime serve` (wasmtime-cli 48.0.8, installed once into the tools dir)
+//! 2. heart-host vs `wasmtime serve` (wasmtime-cli 50.0.1, installed once into the tools dir)
 //!    serving the same plain-WASI component (`heart_http_env.wasm`), metrics on in ours.
 //! 3. Per-request instantiate + handle in-process (criterion bench `instantiate`).
 //! 4. Cold start, exec → first 200, with and without the compile cache.
@@ -17,7 +17,7 @@
 //! Figures are medians over the rounds, and each ratio is the median of the per-round ratios
 //! (both sides measured seconds apart), with its range.
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -30,7 +30,7 @@ use crate::build::{ENV_CONFIG_COMPONENT, target_dir};
 use crate::cmd::{cargo, root, run, tools_dir};
 
 /// The wasmtime-cli release the host is built against.
-const WASMTIME_CLI: &str = "48.0.8";
+const WASMTIME_CLI: &str = "50.0.1";
 
 /// Options.
 #[derive(Debug, Clone, Copy)]
@@ -100,7 +100,7 @@ fn require(tool: &str, package: &str) -> Result<()> {
     Ok(())
 }
 
-/// `wasmtime` from wasmtime-cli 48.0.8, installed into the tools dir on first use (≈ 17 min).
+/// `wasmtime` from wasmtime-cli 50.0.1, installed into the tools dir on first use (≈ 17 min).
 pub(crate) fn wasmtime_cli() -> Result<PathBuf> {
     let dir = tools_dir().join(format!("wasmtime-cli-{WASMTIME_CLI}"));
     crate::cmd::installed_tool("wasmtime-cli", WASMTIME_CLI, true, &dir, "wasmtime")
@@ -120,16 +120,14 @@ fn start_host(host: &Path, manifest: &Path, extra: &[&str]) -> Result<Server> {
         .spawn()
         .context("starting heart-host")?;
     let stdout = child.stdout.take().context("piped stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let Some(address) = line.trim().strip_prefix("heart-host listening on ") else {
-        let _ = child.kill();
-        bail!("heart-host did not start: {line}");
+    let base = match crate::host_process::base_url(&mut BufReader::new(stdout)) {
+        Ok(base) => base,
+        Err(e) => {
+            let _ = child.kill();
+            return Err(e);
+        }
     };
-    let server = Server {
-        base: address.trim_end_matches('/').to_owned(),
-        child,
-    };
+    let server = Server { base, child };
     wait_ready(&server.base, Duration::from_secs(60))?;
     Ok(server)
 }
@@ -184,10 +182,8 @@ fn millis(figure: &str) -> Option<f64> {
         (n, 0.001)
     } else if let Some(n) = figure.strip_suffix("ms") {
         (n, 1.0)
-    } else if let Some(n) = figure.strip_suffix('s') {
-        (n, 1000.0)
     } else {
-        return None;
+        (figure.strip_suffix('s')?, 1000.0)
     };
     number.parse::<f64>().ok().map(|n| n * factor)
 }
@@ -607,6 +603,16 @@ mod tests {
         assert!(
             parse_wrk("Requests/sec: 1\n  Non-2xx or 3xx responses: 3\n 50% 1ms\n 99% 2ms")
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn the_wasmtime_cli_anchor_is_the_hosts_wasmtime() {
+        let manifest =
+            std::fs::read_to_string(root().join("Cargo.toml")).expect("the workspace Cargo.toml");
+        assert!(
+            manifest.contains(&format!("wasmtime = \"={WASMTIME_CLI}\"")),
+            "bench.rs's WASMTIME_CLI {WASMTIME_CLI} is not the workspace's wasmtime pin"
         );
     }
 }

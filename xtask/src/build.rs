@@ -29,47 +29,16 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
-/// Everything: the web bundle first (the components embed it), then the components.
-pub fn all() -> Result<()> {
-    wasm_targets()?;
-    web_bundle()?;
-    components()
+/// The release heart-host binary: what `cargo xtask up` serves and the suite tests.
+pub fn host_binary() -> PathBuf {
+    target_dir().join("release/heart-host")
 }
 
-/// Adds the targets `rust-toolchain.toml` names that rustup has not installed: rustup adds a
-/// toolchain file's targets on demand only where auto-install is on (not where
-/// `RUSTUP_AUTO_INSTALL=0`). Without rustup, the toolchain's own targets are used as they are.
-fn wasm_targets() -> Result<()> {
-    let path = root().join("rust-toolchain.toml");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let file: toml::Table =
-        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    let wanted: Vec<&str> = file
-        .get("toolchain")
-        .and_then(|t| t.get("targets"))
-        .and_then(toml::Value::as_array)
-        .map(|targets| targets.iter().filter_map(toml::Value::as_str).collect())
-        .unwrap_or_default();
-    let Ok(installed) = std::process::Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .current_dir(root())
-        .output()
-    else {
-        return Ok(());
-    };
-    let installed = String::from_utf8_lossy(&installed.stdout);
-    let missing: Vec<&str> = wanted
-        .into_iter()
-        .filter(|t| !installed.lines().any(|line| line.trim() == *t))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    run(std::process::Command::new("rustup")
-        .args(["target", "add"])
-        .args(&missing)
-        .current_dir(root()))
+/// Everything: the web bundle first (the components embed it), then the components.
+pub fn all() -> Result<()> {
+    crate::toolchain::add_missing(crate::toolchain::Part::Targets)?;
+    web_bundle()?;
+    components()
 }
 
 /// Raw and gzip sizes of a file, for the build report.

@@ -4,17 +4,21 @@
 //! - `up`: build, then serve the app with heart-host on 127.0.0.1:3000 (our `spin up`).
 //! - `bench`: the host's performance figures (ratios in one run): table + JSON.
 //! - `oci`: OCI image-layout tarballs (rootfs, Wasm artifact, Spin) in `dist/oci/`.
-//! - `check-wasmtime-serve`: the plain-WASI build under `wasmtime serve` (wasmtime-cli 48.0.8).
+//! - `check-wasmtime-serve`: the plain-WASI build under `wasmtime serve` (wasmtime-cli 50.0.1).
 //! - `soak`: bounded load (all formats + beats) against the real host; figures and checks.
 //! - `test`: everything CI runs (fmt, clippy, build, unit/golden/property/integration tests).
 
 mod bench;
 mod build;
 mod cmd;
+mod host_process;
 mod oci;
 mod plain_wasi;
+mod readme_up;
 mod soak;
+mod system;
 mod test;
+mod toolchain;
 mod up;
 
 use anyhow::Result;
@@ -44,7 +48,7 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
-    /// Serve the plain-WASI build (dist/heart_http_env.wasm) with `wasmtime serve` 48.0.8 and
+    /// Serve the plain-WASI build (dist/heart_http_env.wasm) with `wasmtime serve` 50.0.1 and
     /// check every route and format (installs wasmtime-cli into the tools dir once).
     CheckWasmtimeServe,
     /// Load the real host over loopback (every format plus beats from simulated clients) for a
@@ -80,10 +84,23 @@ enum Command {
     },
 }
 
+/// The exit code a shell would report for `status` (128 + the signal for a killed process).
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Build => build::all(),
-        Command::Up { args } => up::up(&args),
+        Command::Up { args } => {
+            let status = up::up(&args)?;
+            // heart-host's own status, so a clean Ctrl-C stop exits 0.
+            std::process::exit(exit_code(status))
+        }
         Command::Test => test::suite(),
         Command::CheckWasmtimeServe => plain_wasi::check(),
         Command::Soak {

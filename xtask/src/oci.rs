@@ -299,12 +299,12 @@ fn component_world(wasm: &[u8]) -> Result<serde_json::Value> {
             | wasmparser::Payload::ComponentSection { .. } => depth += 1,
             wasmparser::Payload::ComponentImportSection(r) if depth == 0 => {
                 for i in r {
-                    imports.push(i?.name.0.to_owned());
+                    imports.push(i?.name.full_name().into_owned());
                 }
             }
             wasmparser::Payload::ComponentExportSection(r) if depth == 0 => {
                 for e in r {
-                    exports.push(e?.name.0.to_owned());
+                    exports.push(e?.name.full_name().into_owned());
                 }
             }
             wasmparser::Payload::End(_) if depth == 0 => break,

@@ -1,5 +1,5 @@
 //! `cargo xtask check-wasmtime-serve`: the plain-WASI build (`dist/heart_http_env.wasm`) under
-//! `wasmtime serve` from wasmtime-cli 48.0.8 — a host with no config interface — with its
+//! `wasmtime serve` from wasmtime-cli 50.0.1 — a host with no config interface — with its
 //! settings as WASI environment variables. Every route and format must answer as under
 //! heart-host. (wasmtime-cli is installed once into the tools dir, ≈ 17 min, so this is on
 //! demand rather than in `cargo xtask test`.)

@@ -4,7 +4,7 @@
 //! end (goal: RSS growth < 10%), and checks the presence gauges against the simulated clients.
 //! Prints a table and writes `target/heart-soak.json`; fails on any error or inconsistency.
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -49,11 +49,11 @@ fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
 }
 
-/// Runs the soak against a freshly started dev-profile host (built if needed).
+/// Runs the soak against a freshly started release host (built if needed).
 pub fn soak(options: SoakOptions) -> Result<()> {
-    let host_bin = target_dir().join("debug/heart-host");
+    let host_bin = crate::build::host_binary();
     if !host_bin.is_file() {
-        run(cargo().args(["build", "--locked", "-p", "heart-host"]))?;
+        run(cargo().args(["build", "--locked", "--release", "-p", "heart-host"]))?;
     }
     let mut child = Command::new(&host_bin)
         .args(["up", "--listen", "127.0.0.1:0", "--no-cache", "--from"])
@@ -74,14 +74,7 @@ pub fn soak(options: SoakOptions) -> Result<()> {
 
 fn drive(child: &mut std::process::Child, options: SoakOptions) -> Result<()> {
     let stdout = child.stdout.take().context("stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let base = line
-        .trim()
-        .strip_prefix("heart-host listening on ")
-        .context("heart-host did not start")?
-        .trim_end_matches('/')
-        .to_owned();
+    let base = crate::host_process::base_url(&mut BufReader::new(stdout))?;
     let pid = child.id();
     let agent = || -> ureq::Agent {
         ureq::Agent::config_builder()

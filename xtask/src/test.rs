@@ -1,18 +1,28 @@
 //! `cargo xtask test`: the whole suite, in the order that fails fastest.
+//!
+//! Native code is built once, in the release profile: the tests run the build users run
+//! (`cargo xtask up` serves it), and clippy, the tests, the run-command check, the soak and the
+//! browser and deploy suites share its build scripts, proc macros and binaries instead of
+//! building Wasmtime in a second profile. Only xtask itself stays in the dev profile `cargo
+//! xtask` builds it in.
 
 use anyhow::Result;
 
 use crate::cmd::{cargo, root, run};
 
-/// Runs fmt, clippy, the dependency policy (cargo-deny), the fuzz targets' replay test, the
-/// builds and OCI artifacts, every Rust test (the containerd end-to-end test among them), the
-/// browser tests and the deploy validation suite.
+/// Checks the system packages and toolchain parts, then runs fmt, clippy, the dependency
+/// policy (cargo-deny), the fuzz targets' replay test, the builds and OCI artifacts, every Rust
+/// test (the containerd end-to-end test among them), the README's run command, a short soak,
+/// the browser tests and the deploy validation suite.
 pub fn suite() -> Result<()> {
+    crate::system::ensure(crate::system::Purpose::Test)?;
+    crate::toolchain::add_missing(crate::toolchain::Part::Components)?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
+        "--release",
         "--features",
         SHIM_FEATURE,
         "--",
@@ -27,7 +37,7 @@ pub fn suite() -> Result<()> {
         .arg("test")
         .arg("--manifest-path")
         .arg(fuzz_manifest)
-        .arg("--locked"))?;
+        .args(["--locked", "--release"]))?;
     // Integration tests serve the real components, so build them first.
     crate::build::all()?;
     // The containerd end-to-end test imports the OCI artifact.
@@ -40,13 +50,18 @@ pub fn suite() -> Result<()> {
         "test",
         "--workspace",
         "--locked",
+        "--release",
         "--features",
         SHIM_FEATURE,
+        "--exclude",
+        "xtask",
     ]);
     for (package, _) in crate::build::COMPONENTS {
         test.args(["--exclude", package]);
     }
     run(&mut test)?;
+    run(cargo().args(["test", "--locked", "-p", "xtask"]))?;
+    crate::readme_up::check()?;
     // A short soak: every format plus beats, zero errors, consistent presence gauges.
     crate::soak::soak(crate::soak::SoakOptions {
         seconds: 5,
@@ -114,8 +129,7 @@ fn browser() -> Result<()> {
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&dir))?;
     }
-    // `cargo test` above built the host binary in the dev profile.
-    let host = crate::build::target_dir().join("debug/heart-host");
+    let host = crate::build::host_binary();
     run(std::process::Command::new("npm")
         .arg("test")
         .current_dir(&dir)
@@ -124,7 +138,7 @@ fn browser() -> Result<()> {
 
 /// The chart, k8s/, alert rules and dashboard through the real engines
 /// (`tests/deploy/validate.py`): Python tools in a venv under the tools dir, node tools from
-/// `tests/deploy/package-lock.json`, and the dev-profile host binary for the live check.
+/// `tests/deploy/package-lock.json`, and the release host binary for the live check.
 fn deploy() -> Result<()> {
     let dir = root().join("tests/deploy");
     let venv = crate::cmd::tools_dir().join("deploy-venv");
@@ -151,10 +165,7 @@ fn deploy() -> Result<()> {
     }
     run(std::process::Command::new(&python)
         .arg(dir.join("validate.py"))
-        .env(
-            "HEART_HOST_BIN",
-            crate::build::target_dir().join("debug/heart-host"),
-        ))
+        .env("HEART_HOST_BIN", crate::build::host_binary()))
 }
 
 #[cfg(test)]

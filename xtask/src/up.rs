@@ -1,23 +1,55 @@
-//! `cargo xtask up`: build everything, then serve the app with heart-host on 127.0.0.1:3000.
+//! `cargo xtask up`: check the system, build everything (the release host, as users run it),
+//! then serve the app with heart-host on 127.0.0.1:3000 until Ctrl-C.
 
-use anyhow::Result;
+use std::process::{Command, ExitStatus};
 
-use crate::cmd::{cargo, run};
+use anyhow::{Context, Result};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
-/// Builds the components and runs `heart-host up`, passing `extra` arguments through.
-pub fn up(extra: &[String]) -> Result<()> {
+use crate::build::target_dir;
+use crate::cmd::{cargo, root, run};
+use crate::system::{self, Purpose};
+
+/// Builds the components and the host, runs `heart-host up` with `extra` arguments, and
+/// returns its exit status once it has stopped.
+pub fn up(extra: &[String]) -> Result<ExitStatus> {
+    system::ensure(Purpose::Up)?;
     crate::build::all()?;
-    let mut host = cargo();
-    host.args([
-        "run",
+    run(cargo().args([
+        "build",
         "--locked",
+        "--release",
         "-p",
         "heart-host",
-        "--",
-        "up",
-        "--from",
-        "spin.toml",
-    ]);
-    host.args(extra);
-    run(&mut host)
+        "--bin",
+        "heart-host",
+    ]))?;
+    // Registered before the host starts, so a signal can never find this process with its
+    // default (dying) disposition while the host runs.
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP]).context("handling signals")?;
+    let handle = signals.handle();
+    let mut host = Command::new(target_dir().join("release/heart-host"));
+    host.args(["up", "--from", "spin.toml"])
+        .args(extra)
+        .current_dir(root());
+    eprintln!("\n==> {host:?}");
+    let mut child = host.spawn().context("starting heart-host")?;
+    let pid = Pid::from_raw(i32::try_from(child.id()).context("heart-host's pid")?);
+    // Ctrl-C reaches the whole foreground group, heart-host included; a signal sent to this
+    // process alone is passed on. Either way heart-host shuts down gracefully (in-flight
+    // requests finish) and this process leaves with its status rather than before it.
+    let forward = std::thread::spawn(move || {
+        for signal in signals.forever() {
+            if let Ok(signal) = Signal::try_from(signal) {
+                let _ = kill(pid, signal);
+            }
+        }
+    });
+    let status = child.wait().context("waiting for heart-host");
+    handle.close();
+    forward.join().expect("the signal thread does not panic");
+    status
 }

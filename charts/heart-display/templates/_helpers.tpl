@@ -3,11 +3,18 @@
 {{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* Every object's name: fullnameOverride, else the chart's name (whatever the release is
+called, so the documented `svc/heart-display` exists after `helm install heart-demo …`). */}}
 {{- define "heart-display.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- default .Chart.Name .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The love level: the top-level value, or the older nested `config.loveLevel` when set. */}}
+{{- define "heart-display.loveLevel" -}}
+{{- if kindIs "invalid" .Values.config.loveLevel -}}
+{{- .Values.loveLevel -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- .Values.config.loveLevel -}}
 {{- end -}}
 {{- end -}}
 

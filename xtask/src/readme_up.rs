@@ -1,0 +1,124 @@
+//! The README's run command, run as a newcomer runs it: `cargo xtask up -- --listen
+//! 127.0.0.1:<free port>` in the checkout, as a process group of its own (as a shell runs a
+//! foreground job). Once it prints its URL, the page, the API (SVG and JSON) and `/metrics`
+//! must answer; then Ctrl-C (SIGINT to the whole group) must stop it with exit status 0
+//! within the host's shutdown grace.
+
+use std::io::BufReader;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+use crate::cmd::{cargo, root};
+
+/// heart-host's default shutdown grace (`--shutdown-grace-secs`), plus a second for the exits
+/// of the processes around it.
+const STOP_WITHIN: Duration = Duration::from_secs(11);
+
+/// Runs the check; fails naming what did not answer or how the command ended.
+pub fn check() -> Result<()> {
+    let port = crate::bench::free_port()?;
+    let listen = format!("127.0.0.1:{port}");
+    let mut up = cargo();
+    up.args(["xtask", "up", "--", "--listen", &listen])
+        .current_dir(root())
+        .process_group(0)
+        .stdout(Stdio::piped());
+    eprintln!("\n==> {up:?} (the README's run command)");
+    let mut child = up.spawn().context("starting cargo xtask up")?;
+    let group = Pid::from_raw(i32::try_from(child.id()).context("the group's pid")?);
+    let outcome = serve_and_stop(&mut child, group, &listen);
+    if outcome.is_err() {
+        // Never leave the group running, whatever failed.
+        let _ = killpg(group, Signal::SIGKILL);
+        let _ = child.wait();
+    }
+    outcome
+}
+
+fn serve_and_stop(child: &mut Child, group: Pid, listen: &str) -> Result<()> {
+    let mut stdout = BufReader::new(child.stdout.take().context("piped stdout")?);
+    let base = crate::host_process::base_url(&mut stdout)?;
+    // Keep passing on what it prints (a full pipe would block it).
+    let echo = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::stderr()));
+    ensure!(
+        base == format!("http://{listen}"),
+        "cargo xtask up printed {base}, not http://{listen}"
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let get = |path: &str, accept: &str| -> Result<(String, String)> {
+        let mut response = agent
+            .get(format!("{base}{path}"))
+            .header("Accept", accept)
+            .call()
+            .with_context(|| format!("GET {path}"))?;
+        ensure!(
+            response.status() == 200,
+            "GET {path}: status {}",
+            response.status()
+        );
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok((kind, response.body_mut().read_to_string()?))
+    };
+    let (kind, page) = get("/", "text/html")?;
+    ensure!(
+        kind.starts_with("text/html") && page.contains("<canvas"),
+        "GET /: not the canvas page ({kind})"
+    );
+    let (kind, svg) = get("/api/heart", "image/svg+xml")?;
+    ensure!(
+        kind.starts_with("image/svg+xml") && svg.contains("<svg") && svg.contains("<path"),
+        "GET /api/heart: not an SVG heart ({kind})"
+    );
+    let (kind, json) = get("/api/heart", "application/json")?;
+    let frame: serde_json::Value =
+        serde_json::from_str(&json).context("GET /api/heart as JSON: not JSON")?;
+    ensure!(
+        kind.starts_with("application/json")
+            && frame["love_level"] == 7
+            && frame["points"].as_array().is_some_and(|p| p.len() == 128),
+        "GET /api/heart as JSON: not spin.toml's default heart of 128 points ({kind}): {json:.200}"
+    );
+    let (_, metrics) = get("/metrics", "text/plain")?;
+    ensure!(
+        metrics.contains("heart_http_requests_total{") && metrics.contains("route=\"/api/heart\""),
+        "GET /metrics: the requests above are not counted"
+    );
+    eprintln!("ok: {base}/ serves the page, the SVG and JSON heart and /metrics");
+
+    killpg(group, Signal::SIGINT).context("sending SIGINT to the group")?;
+    let status = wait_within(child, STOP_WITHIN)?;
+    let _ = echo.join();
+    if !status.success() {
+        bail!("after Ctrl-C, cargo xtask up exited with {status}, not 0");
+    }
+    eprintln!("ok: Ctrl-C stopped cargo xtask up with exit status 0");
+    Ok(())
+}
+
+/// Waits for `child` to exit, at most `limit`.
+fn wait_within(child: &mut Child, limit: Duration) -> Result<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() >= deadline {
+            bail!("cargo xtask up was still running {limit:?} after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
