@@ -62,7 +62,13 @@ fn every_route_and_format_answers_for_every_build() {
             .map(|c| c.text.clone());
         assert_eq!(bpm.as_deref(), Some("50"), "{build}: tEXt metadata");
         assert!(
-            pixels.as_chunks::<4>().0.iter().filter(|p| p[3] > 127).count() > 500,
+            pixels
+                .as_chunks::<4>()
+                .0
+                .iter()
+                .filter(|p| p[3] > 127)
+                .count()
+                > 500,
             "{build}: heart is filled"
         );
 

@@ -102,14 +102,21 @@ fn png_decodes_with_the_filled_heart_and_metadata() {
     assert_eq!(info.color_type, png::ColorType::Rgba);
 
     let pixels = &buf[..info.buffer_size()];
-    let filled = pixels.as_chunks::<4>().0.iter().filter(|p| p[3] >= 128).count() as f64;
+    let filled = pixels
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .filter(|p| p[3] >= 128)
+        .count() as f64;
     let expected = outline_area_px(&f);
     assert!(
         (filled - expected).abs() / expected < 0.02,
         "filled {filled} px vs outline area {expected:.0} px"
     );
     let opaque = pixels
-        .as_chunks::<4>().0.iter()
+        .as_chunks::<4>()
+        .0
+        .iter()
         .find(|p| p[3] == 255)
         .expect("some opaque pixel");
     assert_eq!(&opaque[..3], &[0, 255, 0], "filled in the chosen colour");
@@ -147,7 +154,11 @@ fn bigger_pulse_fills_more_pixels() {
             .expect("decodes");
         let mut buf = vec![0; r.output_buffer_size().expect("size")];
         r.next_frame(&mut buf).expect("frame");
-        buf.as_chunks::<4>().0.iter().filter(|p| p[3] >= 128).count()
+        buf.as_chunks::<4>()
+            .0
+            .iter()
+            .filter(|p| p[3] >= 128)
+            .count()
     };
     assert!(count(&peak) as f64 > count(&rest) as f64 * 1.2);
 }

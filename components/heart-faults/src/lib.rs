@@ -2,11 +2,16 @@
 //! chosen by path — `/trap` aborts, `/loop` never returns, `/hog` grows memory until the
 //! host's limit stops it, `/slow` answers after a second (a request in flight for shutdown
 //! tests), `/sandbox?port=N` reports what the sandbox let it do (outbound HTTP and TCP to
-//! 127.0.0.1:N, reading files, listing `/`, its environment, the variable `var`) — and
-//! answers `200 ok` on any other path. Never deployed.
+//! 127.0.0.1:N, reading files, listing `/`, its environment, the variable `var`),
+//! `/scribble` and `/scan` probe what one request leaves in guest memory for the next
+//! ([`memory_probe`]) — and answers `200 ok` on any other path. Never deployed.
 #![deny(missing_docs)]
 // The SDK's export macro generates the canonical-ABI glue, which is unsafe code.
 #![allow(unsafe_code)]
+
+// It reads the Wasm linear memory itself; clippy also checks this crate natively.
+#[cfg(target_arch = "wasm32")]
+mod memory_probe;
 
 use spin_sdk::http::{Request, Response};
 
@@ -31,19 +36,50 @@ fn handle(request: Request) -> Response {
             Response::new(200, "slow ok")
         }
         "/sandbox" => Response::new(200, sandbox_report(request.query())),
+        #[cfg(target_arch = "wasm32")]
+        "/scribble" => probe_reply(memory_probe::scribble(
+            number(request.query(), "seed"),
+            usize::try_from(number(request.query(), "mib")).unwrap_or(usize::MAX),
+        )),
+        #[cfg(target_arch = "wasm32")]
+        "/scan" => probe_reply(memory_probe::scan(
+            number(request.query(), "seed"),
+            usize::try_from(number(request.query(), "pages")).unwrap_or(usize::MAX),
+        )),
         _ => Response::new(200, "ok"),
+    }
+}
+
+/// The query parameter `name`, as sent.
+fn param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// The query parameter `name` as a number (0 when absent or not a number).
+#[cfg(target_arch = "wasm32")]
+fn number(query: &str, name: &str) -> u64 {
+    param(query, name).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// 200 with the probe's report, or 400 with its error.
+#[cfg(target_arch = "wasm32")]
+fn probe_reply(result: Result<String, String>) -> Response {
+    match result {
+        Ok(report) => Response::new(200, report),
+        Err(error) => Response::new(400, error),
     }
 }
 
 /// One line per escape attempt (the variable probe reads `var`, default `undeclared_secret`): `<probe>: denied (<error>)` or `<probe>: allowed (<detail>)`.
 fn sandbox_report(query: &str) -> String {
-    let param = |name: &str| {
-        query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-    };
-    let port: u16 = param("port").and_then(|p| p.parse().ok()).unwrap_or(9);
-    let variable_name = param("var").unwrap_or("undeclared_secret").to_owned();
+    let port: u16 = param(query, "port")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(9);
+    let variable_name = param(query, "var")
+        .unwrap_or("undeclared_secret")
+        .to_owned();
     let outcome = |name: &str, result: Result<String, String>| match result {
         Ok(detail) => format!("{name}: allowed ({detail})"),
         Err(error) => format!("{name}: denied ({error})"),
