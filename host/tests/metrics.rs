@@ -111,7 +111,7 @@ fn scrape_has_the_documented_series_with_pod_identity() {
         (now - 600.0..=now + 1.0).contains(&applied),
         "config applied at start: {applied} vs now {now}"
     );
-    let build = with(&[("version", "0.1.0"), ("wasmtime", "48.0.8")]);
+    let build = with(&[("version", "0.1.0"), ("wasmtime", "50.0.1")]);
     assert_eq!(
         metric(&text, "heart_build_info", &build),
         Some(1.0),
