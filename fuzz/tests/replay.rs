@@ -97,7 +97,11 @@ fn check(target: &str, name: &str, input: &[u8], run: fn(&[u8])) {
 
 /// Runs every seed of `target`, then `mutations` mutants of each; returns how many inputs ran.
 fn replay(target: &str, run: fn(&[u8]), mutations: usize) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
         .join("seeds")
         .join(target);
     let mut seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)

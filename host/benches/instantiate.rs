@@ -13,7 +13,9 @@ use heart_host::{App, AppOptions, InstancePolicy};
 use http_body_util::{BodyExt, Empty};
 
 fn app(max_reuse: usize) -> App {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("..");
     let options = AppOptions {
         manifest: root.join("spin.toml"),
         cache_dir: heart_host::compile_cache::default_dir(),

@@ -101,7 +101,8 @@ fn rejected_inputs_match_golden_error_texts() {
 /// Compares `actual` with the checked-in golden file `tests/golden/<name>`; with
 /// `UPDATE_GOLDEN=1` it rewrites the file instead (review the diff before committing).
 pub fn assert_golden(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let path = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("tests/golden")
         .join(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
