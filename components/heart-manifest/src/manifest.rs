@@ -401,10 +401,7 @@ command = "cargo xtask build"
     #[test]
     fn single_component_declares_what_the_root_spin_toml_declares() {
         let root = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map_or_else(
-                || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-                std::path::PathBuf::from,
-            )
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
             .join("../../spin.toml");
         let shipped = Manifest::load(&root).expect("root spin.toml");
         let single = Manifest::single_component("heart", BTreeMap::new());
