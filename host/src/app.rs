@@ -147,6 +147,8 @@ pub struct App {
     metrics: Arc<Metrics>,
     presence: Presence,
     engine: HostEngine,
+    /// The pool's size ([`EngineOptions::max_instances`]).
+    max_instances: u32,
     _ticker: EpochTicker,
 }
 
@@ -284,6 +286,7 @@ impl App {
             metrics,
             presence,
             engine,
+            max_instances: options.engine.max_instances,
             _ticker: ticker,
         })
     }
@@ -366,6 +369,20 @@ impl App {
     /// Whether the engine uses the pooling allocator.
     pub fn pooling(&self) -> bool {
         self.engine.pooling
+    }
+
+    /// Whether fewer than half of the pool's instances are live.
+    pub fn mostly_idle(&self) -> bool {
+        let live = u64::try_from(self.metrics.active_instances.get()).unwrap_or(0);
+        live.saturating_mul(2) < u64::from(self.max_instances)
+    }
+
+    /// Decommits the pool's warm slots that no instance uses and returns the allocator's free
+    /// pages to the system ([`crate::reclaim`]); the guest bytes released.
+    pub fn release_idle_memory(&self) -> usize {
+        let released = self.engine.engine.release_idle_pool_memory();
+        crate::heap::return_free_memory();
+        released
     }
 }
 

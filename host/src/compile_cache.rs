@@ -56,11 +56,7 @@ pub fn load(
     };
     let path = dir.join(format!("{}.cwasm", key(engine, wasm)));
     if path.is_file() {
-        // SAFETY: the file is one this host wrote with `Component::serialize` into its own cache
-        // directory, under a key that covers the exact Wasm bytes and the engine's compatibility
-        // hash; Wasmtime additionally checks its own version and configuration header.
-        #[allow(unsafe_code)]
-        match unsafe { Component::deserialize_file(engine, &path) } {
+        match from_file(engine, &path) {
             Ok(component) => return Ok((component, CacheOutcome::Hit)),
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cache entry")
@@ -70,8 +66,26 @@ pub fn load(
     let component = Component::new(engine, wasm)?;
     if let Err(e) = store(&path, &component) {
         tracing::warn!(path = %path.display(), error = %e, "could not write compile cache");
+        return Ok((component, CacheOutcome::Compiled));
     }
-    Ok((component, CacheOutcome::Compiled))
+    // Served from the entry just written: its code is then a mapping of the file, which the
+    // kernel can drop and read again, rather than anonymous memory the compiler wrote, so a
+    // start that compiled sits as low as one that hit the cache.
+    match from_file(engine, &path) {
+        Ok(mapped) => Ok((mapped, CacheOutcome::Compiled)),
+        Err(_) => Ok((component, CacheOutcome::Compiled)),
+    }
+}
+
+/// A component from a cache entry.
+fn from_file(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: the file is one this host wrote with `Component::serialize` into its own cache
+    // directory, under a key that covers the exact Wasm bytes and the engine's compatibility
+    // hash; Wasmtime additionally checks its own version and configuration header.
+    #[allow(unsafe_code)]
+    unsafe {
+        Component::deserialize_file(engine, path)
+    }
 }
 
 /// Writes atomically: a temporary file renamed into place, so readers never see half a file.

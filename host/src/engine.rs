@@ -16,8 +16,12 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Guest memory kept resident per pooled slot and reset with memset when the slot is reused.
 pub const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 
-/// Slots whose remaining memory is decommitted together, in one batch of `madvise` calls.
-pub const DECOMMIT_BATCH: usize = 16;
+/// Slots whose remaining memory is decommitted together, in one batch of `madvise` calls. One:
+/// no batching. A queued slot keeps everything its guest touched beyond the kept-resident size
+/// until its batch fills, and nothing flushes a part-filled batch (not even
+/// `Engine::release_idle_pool_memory`): with 16 per queue shard, an idle host held the memory of
+/// up to 30 large renders (56 MiB after a burst of 1024-px PNGs, `host/tests/reclaim.rs`).
+pub const DECOMMIT_BATCH: usize = 1;
 
 /// Set (to anything) to have Wasmtime write `/tmp/perf-PID.map`, so `perf report` names guest
 /// functions (`wasm[0]::function[N]`, or their names in a component built with `strip = false`);

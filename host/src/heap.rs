@@ -21,7 +21,16 @@ pub fn return_free_memory() {
 /// This process's resident set size in bytes (`VmRSS` in `/proc/self/status`); `None` where
 /// procfs does not give it.
 pub fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status_resident_bytes("/proc/self/status")
+}
+
+/// Process `pid`'s resident set size in bytes, as [`resident_bytes`] reads its own.
+pub fn process_resident_bytes(pid: u32) -> Option<u64> {
+    status_resident_bytes(&format!("/proc/{pid}/status"))
+}
+
+fn status_resident_bytes(status_file: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(status_file).ok()?;
     let kib: u64 = status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))?

@@ -16,6 +16,7 @@
 //! - [`wasm_kind`], [`command`]: what a Wasm binary is; running a `wasi:cli` command.
 //! - [`container`]: a container's Wasm run as the containerd shim runs it (serve or run).
 //! - [`presence`], [`beat`]: the client presence table and `POST /api/beat` with its sweep.
+//! - [`reclaim`]: warm pool slots and the allocator's free pages given back once load drops.
 //! - [`metrics`]: Prometheus metrics with the pod's identity.
 //! - [`response`]: host-generated responses.
 //! - [`tls`]: HTTPS certificate/key loading and checks.
@@ -42,6 +43,7 @@ pub mod metrics;
 #[cfg(feature = "native-baseline")]
 pub mod native;
 pub mod presence;
+pub mod reclaim;
 pub mod reload;
 pub mod response;
 pub mod routes;

@@ -20,6 +20,7 @@ use wasmtime_wasi_http::WasiBody;
 
 use crate::app::App;
 use crate::beat;
+use crate::reclaim;
 use crate::reload;
 use crate::response::{declared_length, error, respond};
 
@@ -72,10 +73,15 @@ pub async fn serve(
         permits: Semaphore::new(options.max_concurrent_requests.max(1)),
         options,
     });
-    // Background work that lives as long as the server: config hot reload and presence sweep.
+    // Background work that lives as long as the server: config hot reload, presence sweep and
+    // giving idle memory back.
     let background = [
         tokio::spawn(reload::watch(shared.app.clone(), reload::POLL_INTERVAL)),
         tokio::spawn(beat::sweep(shared.app.clone(), beat::SWEEP_INTERVAL)),
+        tokio::spawn(reclaim::watch(
+            shared.app.clone(),
+            reclaim::RECLAIM_INTERVAL,
+        )),
     ];
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);

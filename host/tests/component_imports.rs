@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{BUILDS, component};
+use support::{BUILDS, ENV_CONFIG_BUILDS, component};
 
 /// The import and export names of the outermost component (what a host must provide and
 /// may call); nested components and modules are the component's own business.
@@ -78,27 +78,33 @@ fn components_export_their_wasi_http_handler() {
 }
 
 #[test]
-fn the_env_config_build_imports_only_standard_wasi_0_2() {
-    let wasm = std::fs::read(component("heart_http_env.wasm")).expect("reading component");
-    let (imports, exports) = names(&wasm);
-    let non_standard: Vec<&String> = imports
-        .iter()
-        .filter(|i| {
-            !(i.starts_with("wasi:") && i.contains("@0.2.")) || i.starts_with("wasi:config/")
-        })
-        .collect();
-    assert!(
-        non_standard.is_empty(),
-        "a plain WASI 0.2 host cannot provide {non_standard:?}"
-    );
-    assert!(
-        imports
+fn the_env_config_builds_import_standard_wasi_and_no_config_store() {
+    let expected = [
+        ("wasi-0.2", "@0.2.", "wasi:http/incoming-handler@0.2"),
+        ("wasi-0.3", "@0.", "wasi:http/handler@0.3"),
+    ];
+    for ((build, file), (of, version, export)) in ENV_CONFIG_BUILDS.into_iter().zip(expected) {
+        let wasm = std::fs::read(component(file)).expect("reading component");
+        let (imports, exports) = names(&wasm);
+        let non_standard: Vec<&String> = imports
             .iter()
-            .any(|i| i.starts_with("wasi:cli/environment@0.2"))
-    );
-    assert!(
-        exports
-            .iter()
-            .any(|e| e.starts_with("wasi:http/incoming-handler@0.2"))
-    );
+            .filter(|i| {
+                !(i.starts_with("wasi:") && i.contains(version)) || i.starts_with("wasi:config/")
+            })
+            .collect();
+        assert!(
+            non_standard.is_empty(),
+            "{build} (of {of}): a plain WASI host cannot provide {non_standard:?}"
+        );
+        assert!(
+            imports
+                .iter()
+                .any(|i| i.starts_with("wasi:cli/environment@")),
+            "{build}: reads no environment: {imports:?}"
+        );
+        assert!(
+            exports.iter().any(|e| e.starts_with(export)),
+            "{build}: exports {exports:?}"
+        );
+    }
 }

@@ -19,8 +19,23 @@ pub const COMPONENTS: [(&str, &str); 4] = [
     ("heart-validate", "heart_validate.wasm"),
 ];
 
-/// The plain-WASI (env-config) build of heart-http.
+/// The plain-WASI (env-config) builds: a component crate, the file cargo builds and the file
+/// in `dist/`. They read their settings from `HEART_*` environment variables, so `wasmtime
+/// serve` (which has no `wasi:config/store`) runs them.
+pub const ENV_CONFIG_COMPONENTS: [(&str, &str, &str); 2] = [
+    ("heart-http", "heart_http.wasm", ENV_CONFIG_COMPONENT),
+    (
+        "heart-http-p3",
+        "heart_http_p3.wasm",
+        ENV_CONFIG_P3_COMPONENT,
+    ),
+];
+
+/// The plain-WASI build of the WASI 0.2 component.
 pub const ENV_CONFIG_COMPONENT: &str = "heart_http_env.wasm";
+
+/// The plain-WASI build of the WASI 0.3 component.
+pub const ENV_CONFIG_P3_COMPONENT: &str = "heart_http_p3_env.wasm";
 
 /// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/` in the workspace).
 pub fn target_dir() -> PathBuf {
@@ -123,20 +138,32 @@ pub fn components() -> Result<()> {
             .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
         eprintln!("{package:>14}: dist/{file} {}", sizes(&copy)?);
     }
-    env_config_variant(&dist)
+    env_config_variants(&dist)
 }
 
-/// The plain-WASI variant of the WASI 0.2 component (config from `HEART_*` environment
-/// variables), as `dist/heart_http_env.wasm`.
-fn env_config_variant(dist: &Path) -> Result<()> {
-    run(component_build().args(["-p", "heart-http", "--features", "env-config"]))?;
-    let built = target_dir().join("wasm32-wasip2/wasm/heart_http.wasm");
-    let copy = dist.join(ENV_CONFIG_COMPONENT);
-    std::fs::copy(&built, &copy)
-        .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
-    eprintln!(
-        "heart-http env: dist/{ENV_CONFIG_COMPONENT} {}",
-        sizes(&copy)?
-    );
+/// The plain-WASI variants ([`ENV_CONFIG_COMPONENTS`]). They are built in a target directory
+/// of their own: the same crates with another feature set would otherwise replace the default
+/// builds' files, and every later build would compile and link both again.
+fn env_config_variants(dist: &Path) -> Result<()> {
+    let target = target_dir().join("env-config");
+    let mut build = component_build();
+    build.arg("--target-dir").arg(&target);
+    for (package, _, _) in ENV_CONFIG_COMPONENTS {
+        build
+            .args(["-p", package, "--features"])
+            .arg(format!("{package}/env-config"));
+    }
+    run(&mut build)?;
+    for (package, built, file) in ENV_CONFIG_COMPONENTS {
+        let built = target.join("wasm32-wasip2/wasm").join(built);
+        let copy = dist.join(file);
+        std::fs::copy(&built, &copy)
+            .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
+        eprintln!(
+            "{:>14}: dist/{file} {}",
+            format!("{package} env"),
+            sizes(&copy)?
+        );
+    }
     Ok(())
 }

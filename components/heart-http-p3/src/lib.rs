@@ -1,19 +1,31 @@
 //! heart-display as a WASI 0.3 HTTP component (`wasi:http/handler@0.3.0`, spin-sdk 7): the same
 //! thin adapter as the WASI 0.2 build, for hosts already on WASI 0.3 (wasmtime 48, heart-host).
 //! Spin 4.0.2 rejects WASI 0.3.0 components, so the 0.2 build stays the default artifact.
+//!
+//! With the `env-config` feature it reads `HEART_*` environment variables instead of
+//! `wasi:config/store@0.2.0-draft-2024-09-27` (which `wasmtime serve` does not provide), as the
+//! 0.2 build's plain-WASI variant does, so `wasmtime serve` can run it with its own instance
+//! reuse.
 #![deny(missing_docs)]
 // The SDK's export macro generates the canonical-ABI glue, which is unsafe code.
 #![allow(unsafe_code)]
 
 use heart_core::api::{self, ApiRequest, ApiResponse};
-use spin_sdk::experimental::wasi::config::store;
 use spin_sdk::http::{FullBody, IntoResponse, Request};
 
 /// Reads one variable from `wasi:config/store@0.2.0-draft-2024-09-27`.
+#[cfg(not(feature = "env-config"))]
 fn variable(name: &str) -> Result<Option<String>, String> {
+    use spin_sdk::experimental::wasi::config::store;
     store::get(name).map_err(|e| match e {
         store::Error::Upstream(m) | store::Error::Io(m) => m,
     })
+}
+
+/// Reads one variable from the WASI environment ([`api::env_variable_name`]).
+#[cfg(feature = "env-config")]
+fn variable(name: &str) -> Result<Option<String>, String> {
+    Ok(std::env::var(api::env_variable_name(name)).ok())
 }
 
 /// Converts the plain response into an `http` response.

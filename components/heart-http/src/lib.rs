@@ -37,10 +37,10 @@ fn variable(name: &str) -> Result<Option<String>, String> {
     })
 }
 
-/// Reads one variable from the WASI environment: `love_level` is `HEART_LOVE_LEVEL`.
+/// Reads one variable from the WASI environment ([`api::env_variable_name`]).
 #[cfg(feature = "env-config")]
 fn variable(name: &str) -> Result<Option<String>, String> {
-    Ok(std::env::var(format!("HEART_{}", name.to_ascii_uppercase())).ok())
+    Ok(std::env::var(api::env_variable_name(name)).ok())
 }
 
 /// The app's config as this instance's variables give it: read on the first request, kept

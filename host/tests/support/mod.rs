@@ -29,10 +29,20 @@ pub const BUILDS: [(&str, &str); 2] = [
     ("wasi-0.3", "heart_http_p3.wasm"),
 ];
 
-/// Every build the HTTP suite serves: [`BUILDS`] plus the plain-WASI env-config variant, which
-/// reads `HEART_*` from its WASI environment instead of `wasi:config/store`.
-pub const SERVED_BUILDS: [(&str, &str); 3] =
-    [BUILDS[0], BUILDS[1], ("env-config", "heart_http_env.wasm")];
+/// The plain-WASI env-config variants of [`BUILDS`], which read `HEART_*` from their WASI
+/// environment instead of `wasi:config/store`.
+pub const ENV_CONFIG_BUILDS: [(&str, &str); 2] = [
+    ("env-config", "heart_http_env.wasm"),
+    ("env-config-0.3", "heart_http_p3_env.wasm"),
+];
+
+/// Every build the HTTP suite serves: [`BUILDS`] and [`ENV_CONFIG_BUILDS`].
+pub const SERVED_BUILDS: [(&str, &str); 4] = [
+    BUILDS[0],
+    BUILDS[1],
+    ENV_CONFIG_BUILDS[0],
+    ENV_CONFIG_BUILDS[1],
+];
 
 /// Path of a built component in `dist/`; fails with a hint when it was not built.
 pub fn component(file: &str) -> PathBuf {

@@ -33,9 +33,24 @@ where
         })
 }
 
+/// The environment variable a plain-WASI build reads for `variable`: `love_level` is
+/// `HEART_LOVE_LEVEL`.
+pub fn env_variable_name(variable: &str) -> String {
+    format!("HEART_{}", variable.to_ascii_uppercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_names_are_the_variables_upper_cased_under_heart() {
+        assert_eq!(env_variable_name("love_level"), "HEART_LOVE_LEVEL");
+        assert_eq!(
+            env_variable_name("alert_threshold"),
+            "HEART_ALERT_THRESHOLD"
+        );
+    }
 
     #[test]
     fn unset_variables_keep_defaults() {

@@ -11,6 +11,8 @@
 //! 5. RSS idle and under load.
 //! 6. The presence table at 1M clients (bench `presence`).
 //!
+//! 7. Memory after a burst ([`memory`]).
+//!
 //! Loopback only; the server is pinned to core 0 and `wrk -t1 -c16` to core 1 (`taskset`).
 //! The machine is shared and its speed drifts over seconds, so the HTTP scenarios run
 //! interleaved: every server is started first, then each round loads every scenario in turn.
@@ -26,11 +28,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use crate::build::{ENV_CONFIG_COMPONENT, target_dir};
+use crate::build::{ENV_CONFIG_COMPONENT, ENV_CONFIG_P3_COMPONENT, target_dir};
 use crate::cmd::{cargo, root, run, tools_dir};
+
+mod memory;
 
 /// The wasmtime-cli release the host is built against.
 const WASMTIME_CLI: &str = "50.0.1";
+
+/// What `wasmtime serve` needs to serve a WASI 0.3 component.
+pub(crate) const WASMTIME_SERVE_P3: [&str; 4] = ["-S", "p3", "-W", "component-model-async"];
 
 /// Options.
 #[derive(Debug, Clone, Copy)]
@@ -136,13 +143,29 @@ pub(crate) fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Starts `wasmtime serve` on core 0 with the plain-WASI component.
-fn start_wasmtime(wasmtime: &Path, component: &Path) -> Result<Server> {
+/// The WASI HTTP version a component served by `wasmtime serve` exports.
+#[derive(Debug, Clone, Copy)]
+enum WasiHttp {
+    P2,
+    P3,
+}
+
+/// Starts `wasmtime serve` on core 0 with a plain-WASI component, with its default instance
+/// policy (for WASI 0.3, its own instance reuse).
+fn start_wasmtime(wasmtime: &Path, component: &Path, version: WasiHttp) -> Result<Server> {
     let port = free_port()?;
-    let child = Command::new("taskset")
-        .args(["-c", "0"])
-        .arg(wasmtime)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "-S", "cli"])
+    let mut serve = Command::new("taskset");
+    serve.args(["-c", "0"]).arg(wasmtime).args([
+        "serve",
+        "--addr",
+        &format!("127.0.0.1:{port}"),
+        "-S",
+        "cli",
+    ]);
+    if let WasiHttp::P3 = version {
+        serve.args(WASMTIME_SERVE_P3);
+    }
+    let child = serve
         .arg(component)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -213,29 +236,33 @@ fn parse_wrk(report: &str) -> Result<Load> {
     })
 }
 
-/// Loads `url` with wrk on core 1 for `seconds`, sampling the server's RSS half-way.
-fn load(server: &Server, path: &str, seconds: u64) -> Result<Load> {
-    let url = format!("{}{path}", server.base);
-    let wrk = Command::new("taskset")
-        .args([
-            "-c",
-            "1",
-            "wrk",
-            "-t1",
-            "-c16",
-            &format!("-d{seconds}s"),
-            "--latency",
-        ])
-        .arg(&url)
+/// wrk on core 1: one thread, `connections` keep-alive connections on `url` for `seconds`.
+fn spawn_wrk(url: &str, connections: usize, seconds: u64) -> Result<Child> {
+    Command::new("taskset")
+        .args(["-c", "1", "wrk", "-t1"])
+        .arg(format!("-c{connections}"))
+        .arg(format!("-d{seconds}s"))
+        .arg("--latency")
+        .arg(url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .context("starting wrk")?;
+        .context("starting wrk")
+}
+
+/// Waits for a wrk started by [`spawn_wrk`] and parses its report.
+fn wrk_report(wrk: Child, url: &str) -> Result<Load> {
+    let output = wrk.wait_with_output()?;
+    parse_wrk(&String::from_utf8_lossy(&output.stdout)).with_context(|| format!("loading {url}"))
+}
+
+/// Loads `url` with wrk on core 1 for `seconds`, sampling the server's RSS half-way.
+fn load(server: &Server, path: &str, seconds: u64) -> Result<Load> {
+    let url = format!("{}{path}", server.base);
+    let wrk = spawn_wrk(&url, 16, seconds)?;
     std::thread::sleep(Duration::from_millis(seconds * 500));
     let rss = server.rss_mb();
-    let output = wrk.wait_with_output()?;
-    let mut figures = parse_wrk(&String::from_utf8_lossy(&output.stdout))
-        .with_context(|| format!("loading {url}"))?;
+    let mut figures = wrk_report(wrk, &url)?;
     figures.rss_mb = rss;
     eprintln!(
         "    {url}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, RSS {:.1} MB",
@@ -327,6 +354,7 @@ fn manifest_for(dir: &Path, wasm: &Path) -> Result<PathBuf> {
     if rewritten == text {
         bail!("spin.toml no longer has source = \"dist/heart_http.wasm\"");
     }
+    std::fs::create_dir_all(dir)?;
     let path = dir.join("spin.toml");
     std::fs::write(&path, rewritten)?;
     Ok(path)
@@ -346,6 +374,14 @@ fn criterion_median_us(group: &str, name: &str) -> Result<f64> {
         .as_f64()
         .map(|ns| ns / 1000.0)
         .context("no median in criterion estimates")
+}
+
+/// RSS of a host started with `extra`, read once one reclaim interval has passed since it
+/// answered.
+fn idle_after_start(host: &Path, manifest: &Path, extra: &[&str]) -> Result<f64> {
+    let server = start_host(host, manifest, extra)?;
+    std::thread::sleep(Duration::from_secs(3));
+    Ok(server.rss_mb())
 }
 
 /// Times exec → first 200 `runs` times.
@@ -385,18 +421,20 @@ pub fn bench(options: BenchOptions) -> Result<()> {
     let work = tempfile::tempdir()?;
     let manifest = root().join("spin.toml");
     let env_component = root().join("dist").join(ENV_CONFIG_COMPONENT);
-    let env_manifest = manifest_for(work.path(), &env_component)?;
+    let env_p3_component = root().join("dist").join(ENV_CONFIG_P3_COMPONENT);
+    let env_manifest = manifest_for(&work.path().join("env"), &env_component)?;
+    let env_p3_manifest = manifest_for(&work.path().join("env-p3"), &env_p3_component)?;
     let secs = options.seconds;
 
     eprintln!(
-        "\n==> 1 and 2. /heart.svg: component vs native; heart-host vs wasmtime serve {WASMTIME_CLI} ({ENV_CONFIG_COMPONENT}); {} rounds of {secs} s",
+        "\n==> 1 and 2. /heart.svg: component vs native; heart-host vs wasmtime serve {WASMTIME_CLI} ({ENV_CONFIG_COMPONENT}, {ENV_CONFIG_P3_COMPONENT}); {} rounds of {secs} s",
         options.rounds
     );
     let reuse = ["--no-cache", "--instance-reuse", "1000"];
     let ours = start_host(&host, &manifest, &["--no-cache"])?;
     std::thread::sleep(Duration::from_millis(500));
     let idle_rss = ours.rss_mb();
-    let theirs_server = start_wasmtime(&wasmtime, &env_component)?;
+    let theirs_server = start_wasmtime(&wasmtime, &env_component, WasiHttp::P2)?;
     std::thread::sleep(Duration::from_millis(500));
     let theirs_idle = theirs_server.rss_mb();
     let servers = [
@@ -405,6 +443,8 @@ pub fn bench(options: BenchOptions) -> Result<()> {
         start_host(&host, &env_manifest, &["--no-cache"])?,
         start_host(&host, &env_manifest, &reuse)?,
         theirs_server,
+        start_host(&host, &env_p3_manifest, &reuse)?,
+        start_wasmtime(&wasmtime, &env_p3_component, WasiHttp::P3)?,
     ];
     let scenarios = [
         (0, "/native/heart.svg"),
@@ -413,15 +453,27 @@ pub fn bench(options: BenchOptions) -> Result<()> {
         (2, "/heart.svg"),
         (3, "/heart.svg"),
         (4, "/heart.svg"),
+        (5, "/heart.svg"),
+        (6, "/heart.svg"),
     ];
     let runs = interleaved(&servers, &scenarios, options.rounds, secs)?;
     drop(servers);
-    let [native, fresh, reused, ours_env, ours_env_reused, theirs] =
-        [0, 1, 2, 3, 4, 5].map(|i| summary(&runs[i]));
+    let [
+        native,
+        fresh,
+        reused,
+        ours_env,
+        ours_env_reused,
+        theirs,
+        ours_p3_reused,
+        theirs_p3,
+    ] = [0, 1, 2, 3, 4, 5, 6, 7].map(|i| summary(&runs[i]));
     let fresh_vs_native = Ratio::of(&runs[1], &runs[0]);
     let reused_vs_native = Ratio::of(&runs[2], &runs[0]);
     let fresh_vs_wasmtime = Ratio::of(&runs[3], &runs[5]);
     let reused_vs_wasmtime = Ratio::of(&runs[4], &runs[5]);
+    let reused_vs_wasmtime_p3 = Ratio::of(&runs[4], &runs[7]);
+    let p3_reused_vs_wasmtime_p3 = Ratio::of(&runs[6], &runs[7]);
 
     eprintln!("\n==> 3. per-request instantiate + handle (criterion)");
     run(cargo().args([
@@ -446,6 +498,16 @@ pub fn bench(options: BenchOptions) -> Result<()> {
     let compiled = cold_starts(&host, &manifest, None, options.cold_starts)?;
     cold_starts(&host, &manifest, Some(&cache), 1)?; // fills the cache
     let cached = cold_starts(&host, &manifest, Some(&cache), options.cold_starts)?;
+
+    eprintln!("\n==> 5. RSS idle after start (read after one reclaim interval), and after a burst");
+    let idle_compiled = idle_after_start(&host, &manifest, &["--no-cache"])?;
+    let cache_flag = ["--cache-dir", &cache.display().to_string()].map(String::from);
+    let idle_cached =
+        idle_after_start(&host, &manifest, &cache_flag.each_ref().map(String::as_str))?;
+    eprintln!(
+        "    idle: {idle_compiled:.1} MB after compiling, {idle_cached:.1} MB from the cache"
+    );
+    let burst = memory::after_burst(&host, &manifest)?;
 
     eprintln!("\n==> 6. presence table");
     let presence = cargo()
@@ -492,9 +554,18 @@ pub fn bench(options: BenchOptions) -> Result<()> {
         "wasmtime_serve_env_component": theirs.json(),
         "ratio_heart_host_vs_wasmtime_serve_fresh": fresh_vs_wasmtime.json(),
         "ratio_heart_host_vs_wasmtime_serve_reused": reused_vs_wasmtime.json(),
+        "heart_host_env_p3_component_reused": ours_p3_reused.json(),
+        "wasmtime_serve_env_p3_component_default_reuse": theirs_p3.json(),
+        "ratio_heart_host_reused_vs_wasmtime_serve_p3": reused_vs_wasmtime_p3.json(),
+        "ratio_heart_host_p3_reused_vs_wasmtime_serve_p3": p3_reused_vs_wasmtime_p3.json(),
         "instantiate_and_handle_median_us": criterion_json,
         "cold_start_ms": { "compiled": compiled, "cached": cached, "runs": options.cold_starts },
-        "rss_mb": { "heart_host_idle": idle_rss, "heart_host_load": fresh.rss_mb, "wasmtime_serve_idle": theirs_idle, "wasmtime_serve_load": theirs.rss_mb },
+        "rss_mb": {
+            "heart_host_idle_at_start": idle_rss, "heart_host_idle_compiled": idle_compiled,
+            "heart_host_idle_cached": idle_cached, "heart_host_load": fresh.rss_mb,
+            "heart_host_load_reused": reused.rss_mb, "wasmtime_serve_idle": theirs_idle,
+            "wasmtime_serve_load": theirs.rss_mb, "after_burst": burst.json(),
+        },
         "presence": presence_json,
     });
 
@@ -544,6 +615,20 @@ pub fn bench(options: BenchOptions) -> Result<()> {
         &theirs,
         "1.00 (baseline)".into(),
     );
+    row(
+        "heart-host, env 0.3 component, reuse 1000",
+        &ours_p3_reused,
+        p3_reused_vs_wasmtime_p3.text("wasmtime serve 0.3"),
+    );
+    row(
+        &format!("wasmtime serve {WASMTIME_CLI}, env 0.3, its reuse"),
+        &theirs_p3,
+        "1.00 (baseline 0.3)".into(),
+    );
+    println!(
+        "heart-host reused (env 0.2 component) vs wasmtime serve 0.3 with its reuse: {}",
+        reused_vs_wasmtime_p3.text("wasmtime serve 0.3")
+    );
     println!();
     println!(
         "instantiate + handle, in-process medians: fresh /api/symbol {:.1} µs, /heart.svg {:.1} µs; reused /api/symbol {:.1} µs, /heart.svg {:.1} µs",
@@ -557,7 +642,21 @@ pub fn bench(options: BenchOptions) -> Result<()> {
         options.cold_starts,
         compiled / cached
     );
-    println!("RSS idle: heart-host {idle_rss:.1} MB, wasmtime serve {theirs_idle:.1} MB");
+    println!(
+        "RSS idle: heart-host {idle_compiled:.1} MB after compiling, {idle_cached:.1} MB from the cache; wasmtime serve {theirs_idle:.1} MB"
+    );
+    println!(
+        "RSS under load (wrk -c16): heart-host fresh {:.1} MB, reused {:.1} MB; wasmtime serve {:.1} MB",
+        fresh.rss_mb, reused.rss_mb, theirs.rss_mb
+    );
+    println!(
+        "RSS around a burst: steady {:.1} MB, peak {:.1} MB, {} s after {:.1} MB ({:.2}× steady)",
+        burst.steady_mb,
+        burst.peak_mb,
+        memory::SETTLE.as_secs(),
+        burst.after_mb,
+        burst.ratio()
+    );
     let out = target_dir().join("heart-bench.json");
     std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
     println!("JSON: {}", out.display());
