@@ -16,12 +16,14 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Guest memory kept resident per pooled slot and reset with memset when the slot is reused.
 pub const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 
-/// Slots whose remaining memory is decommitted together, in one batch of `madvise` calls. One:
-/// no batching. A queued slot keeps everything its guest touched beyond the kept-resident size
-/// until its batch fills, and nothing flushes a part-filled batch (not even
-/// `Engine::release_idle_pool_memory`): with 16 per queue shard, an idle host held the memory of
-/// up to 30 large renders (56 MiB after a burst of 1024-px PNGs, `host/tests/reclaim.rs`).
-pub const DECOMMIT_BATCH: usize = 1;
+/// Slots whose remaining memory is decommitted together, in one batch of `madvise` calls. A
+/// queued slot keeps what its guest touched beyond the kept-resident size until its batch
+/// fills, and nothing else flushes a part-filled batch (not `Engine::release_idle_pool_memory`
+/// either): after a burst of large renders an idle host holds up to 15 slots' worth per queue
+/// shard until about 16 more requests per shard arrive. Unbatched (1), every fresh instance
+/// pays its own `madvise` and TLB shootdown: fresh `/heart.svg` fell from ≈ 9,000 to 5,800
+/// req/s in `cargo xtask bench`.
+pub const DECOMMIT_BATCH: usize = 16;
 
 /// Set (to anything) to have Wasmtime write `/tmp/perf-PID.map`, so `perf report` names guest
 /// functions (`wasm[0]::function[N]`, or their names in a component built with `strip = false`);

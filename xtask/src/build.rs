@@ -49,6 +49,15 @@ pub fn host_binary() -> PathBuf {
     target_dir().join("release/heart-host")
 }
 
+/// Builds the release heart-host with `extra` cargo arguments (a `--bin`, `--features`) and
+/// returns [`host_binary`].
+pub fn release_host(extra: &[&str]) -> Result<PathBuf> {
+    run(cargo()
+        .args(["build", "--locked", "--release", "-p", "heart-host"])
+        .args(extra))?;
+    Ok(host_binary())
+}
+
 /// Everything: the web bundle first (the components embed it), then the components.
 pub fn all() -> Result<()> {
     crate::toolchain::add_missing(crate::toolchain::Part::Targets)?;

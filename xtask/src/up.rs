@@ -9,8 +9,7 @@ use nix::unistd::Pid;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::build::target_dir;
-use crate::cmd::{cargo, root, run};
+use crate::cmd::root;
 use crate::system::{self, Purpose};
 
 /// Builds the components and the host, runs `heart-host up` with `extra` arguments, and
@@ -18,20 +17,12 @@ use crate::system::{self, Purpose};
 pub fn up(extra: &[String]) -> Result<ExitStatus> {
     system::ensure(Purpose::Up)?;
     crate::build::all()?;
-    run(cargo().args([
-        "build",
-        "--locked",
-        "--release",
-        "-p",
-        "heart-host",
-        "--bin",
-        "heart-host",
-    ]))?;
+    let host_binary = crate::build::release_host(&["--bin", "heart-host"])?;
     // Registered before the host starts, so a signal can never find this process with its
     // default (dying) disposition while the host runs.
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP]).context("handling signals")?;
     let handle = signals.handle();
-    let mut host = Command::new(target_dir().join("release/heart-host"));
+    let mut host = Command::new(host_binary);
     host.args(["up", "--from", "spin.toml"])
         .args(extra)
         .current_dir(root());
