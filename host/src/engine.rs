@@ -21,8 +21,8 @@ pub const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 /// fills, and nothing else flushes a part-filled batch (not `Engine::release_idle_pool_memory`
 /// either): after a burst of large renders an idle host holds up to 15 slots' worth per queue
 /// shard until about 16 more requests per shard arrive. Unbatched (1), every fresh instance
-/// pays its own `madvise` and TLB shootdown: fresh `/heart.svg` fell from ≈ 9,000 to 5,800
-/// req/s in `cargo xtask bench`.
+/// pays its own `madvise` and TLB shootdown: fresh `/heart.svg` fell from 7,800 to 5,800 req/s
+/// in `cargo xtask bench` (first rounds of two runs, 2026-12-03).
 pub const DECOMMIT_BATCH: usize = 16;
 
 /// Set (to anything) to have Wasmtime write `/tmp/perf-PID.map`, so `perf report` names guest

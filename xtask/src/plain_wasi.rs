@@ -1,8 +1,9 @@
 //! `cargo xtask check-wasmtime-serve`: the plain-WASI builds (`dist/heart_http_env.wasm`, WASI
 //! 0.2, and `dist/heart_http_p3_env.wasm`, WASI 0.3) under `wasmtime serve` from wasmtime-cli
-//! 50.0.1 — a host with no config interface — with their settings as WASI environment variables. Every route and format must answer as under
-//! heart-host. (wasmtime-cli is installed once into the tools dir, ≈ 17 min, so this is on
-//! demand rather than in `cargo xtask test`.)
+//! 50.0.1 — a host with no config interface — with their settings as WASI environment
+//! variables. Every route and format must answer as under heart-host. (wasmtime-cli is
+//! installed once into the tools dir, ≈ 17 min, so this is on demand rather than in `cargo
+//! xtask test`.)
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

