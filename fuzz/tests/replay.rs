@@ -3,8 +3,6 @@
 //! through its target, then deterministic mutations of each (byte flips, inserts, deletes,
 //! splices) do, so the properties meet hostile input even where nightly is not installed.
 
-use std::path::Path;
-
 /// A small deterministic generator (xorshift64*), so a failure replays the same way.
 struct Rng(u64);
 

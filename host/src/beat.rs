@@ -1,10 +1,14 @@
-//! The host's presence service: `POST /api/beat` records a client heartbeat in the app's
-//! presence table, and a background sweep ages clients that stopped beating.
+//! The host's presence service: `GET /api/presence` says it is there, `POST /api/beat` records
+//! a client heartbeat in the app's presence table, and a background sweep ages clients that
+//! stopped beating.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use heart_core::presence::{BeatEffect, BeatReport, BeatReportError, MAX_BEAT_BODY_BYTES};
+use heart_core::presence::{
+    AVAILABILITY_PATH, Availability, BEAT_PATH, BeatEffect, BeatReport, BeatReportError,
+    MAX_BEAT_BODY_BYTES,
+};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -15,7 +19,11 @@ use crate::presence::PresenceError;
 use crate::response::{declared_length, error, respond};
 
 /// The route.
-pub const PATH: &str = "/api/beat";
+pub const PATH: &str = BEAT_PATH;
+
+/// The route that tells a page presence is tracked here (the component answers it with
+/// `false` where no host service takes it first).
+pub const AVAILABLE_PATH: &str = AVAILABILITY_PATH;
 
 /// How long a client may take to send its beat body.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -23,20 +31,35 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the sweep runs.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Answers `GET`/`HEAD /api/presence`: `{"available": true}`; 405 for other methods.
+pub fn availability(request: &Request<Incoming>) -> Response<WasiBody> {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return not_allowed(AVAILABLE_PATH, request.method(), "GET, HEAD");
+    }
+    let body = serde_json::to_vec(&Availability { available: true })
+        .expect("a struct of one bool serializes");
+    respond(StatusCode::OK, "application/json", body)
+}
+
+/// 405 naming the route, the method and what it accepts.
+fn not_allowed(path: &str, method: &Method, allowed: &'static str) -> Response<WasiBody> {
+    let mut response = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("{path} accepts {allowed} only, not {method}"),
+    );
+    response.headers_mut().insert(
+        hyper::header::ALLOW,
+        hyper::header::HeaderValue::from_static(allowed),
+    );
+    response
+}
+
 /// Answers `POST /api/beat`: 200 with the client's state, 400 for a malformed or out-of-range
 /// body, 405 for other methods, 408 for a body that does not arrive in time, 413 for a body
 /// over the limit, 503 when the presence table is full.
 pub async fn answer(app: &App, request: Request<Incoming>) -> Response<WasiBody> {
     if request.method() != Method::POST {
-        let mut response = error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            &format!("{PATH} accepts POST only, not {}", request.method()),
-        );
-        response.headers_mut().insert(
-            hyper::header::ALLOW,
-            hyper::header::HeaderValue::from_static("POST"),
-        );
-        return response;
+        return not_allowed(PATH, request.method(), "POST");
     }
     let body = match read_body(request).await {
         Ok(body) => body,

@@ -111,6 +111,10 @@ struct UpArgs {
     /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
     #[arg(long, default_value_t = defaults::SHUTDOWN_GRACE_SECS, env = "HEART_SHUTDOWN_GRACE_SECS")]
     shutdown_grace_secs: u64,
+    /// Leave out the presence service (`GET /api/presence`, `POST /api/beat`): the component
+    /// answers those paths, as under Spin, and pages do not send beats.
+    #[arg(long)]
+    no_presence: bool,
     #[command(flatten)]
     tls: TlsArgs,
 }
@@ -194,6 +198,7 @@ fn up(args: UpArgs) -> Result<()> {
             max_concurrent_requests: max_instances as usize,
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             tls,
+            presence: !args.no_presence,
             ..ServerOptions::default()
         };
         heart_host::serve(

@@ -36,6 +36,9 @@ pub struct ServerOptions {
     pub max_request_body: u64,
     /// Serve HTTPS with this config (see [`crate::tls`]); plain HTTP when `None`.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Serve the presence service (`GET /api/presence`, `POST /api/beat`). When off, those
+    /// paths go to the component like any other, as under Spin.
+    pub presence: bool,
 }
 
 impl Default for ServerOptions {
@@ -45,6 +48,7 @@ impl Default for ServerOptions {
             shutdown_grace: Duration::from_secs(10),
             max_request_body: 64 * 1024,
             tls: None,
+            presence: true,
         }
     }
 }
@@ -184,7 +188,7 @@ where
 
 /// Paths recorded under their own `route` label; everything else is `other`, so a client
 /// cannot grow the metrics without bound by inventing paths.
-const LABELLED_ROUTES: [&str; 16] = [
+const LABELLED_ROUTES: [&str; 17] = [
     "/",
     "/index.html",
     "/app.js",
@@ -201,6 +205,7 @@ const LABELLED_ROUTES: [&str; 16] = [
     "/metrics",
     "/healthz",
     beat::PATH,
+    beat::AVAILABLE_PATH,
 ];
 
 /// Paths whose successful responses are heart frames (counted as beats).
@@ -254,7 +259,10 @@ async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiB
                 metrics.encode(),
             );
         }
-        beat::PATH => return beat::answer(&shared.app, request).await,
+        beat::PATH if shared.options.presence => {
+            return beat::answer(&shared.app, request).await;
+        }
+        beat::AVAILABLE_PATH if shared.options.presence => return beat::availability(&request),
         #[cfg(feature = "native-baseline")]
         path if path.starts_with(crate::native::PREFIX) => {
             return crate::native::answer(&shared.app, &request);

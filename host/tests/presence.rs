@@ -164,3 +164,38 @@ fn bad_beats_get_clear_errors_and_change_nothing() {
     // And the host still records good beats.
     assert_eq!(beat(&host, "a", 1, 72)["state"], "online");
 }
+
+#[test]
+fn the_page_learns_whether_presence_is_served_without_a_failing_request() {
+    // heart-host's presence service answers before the component.
+    let host = host_with(&[]);
+    let reply = host.get("/api/presence", None);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json(), serde_json::json!({ "available": true }));
+    let post = host.request("POST", "/api/presence", Some(b"{}"));
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+
+    // Without it (as under Spin or `wasmtime serve`), the component answers: no presence here,
+    // and the beat route is not served at all.
+    for wasm in ["heart_http.wasm", "heart_http_p3.wasm"] {
+        let host = Host::start(Options {
+            wasm,
+            args: &["--no-presence"],
+            ..Options::default()
+        });
+        let reply = host.get("/api/presence", None);
+        assert_eq!(reply.status, 200, "{wasm}: {}", reply.text());
+        assert_eq!(
+            reply.json(),
+            serde_json::json!({ "available": false }),
+            "{wasm}"
+        );
+        let beat = host.request(
+            "POST",
+            "/api/beat",
+            Some(br#"{"client":"a","seq":0,"bpm":60}"#),
+        );
+        assert_eq!(beat.status, 404, "{wasm}: {}", beat.text());
+    }
+}

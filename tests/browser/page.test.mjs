@@ -1,66 +1,29 @@
 // The heart-display page in real headless Debian Chromium (playwright-core, never a downloaded
 // browser), served by the real heart-host with the real component built by `cargo xtask build`.
 //
-// Environment: HEART_HOST_BIN (the heart-host binary; `cargo xtask test` sets it),
-// CHROMIUM (default /usr/bin/chromium). Screenshots go to tests/artifacts/.
+// Environment: see harness.mjs. Screenshots go to tests/artifacts/.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { launchChromium, root, startHost, stopHost } from './harness.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = join(root, 'tests', 'artifacts');
-let host, base, context, profile;
-
-function startHost() {
-  const bin = process.env.HEART_HOST_BIN;
-  assert.ok(bin, 'HEART_HOST_BIN must point at the heart-host binary (cargo xtask test sets it)');
-  const child = spawn(bin, ['up', '--from', join(root, 'spin.toml'), '--listen', '127.0.0.1:0', '--no-cache'], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stderr.on('data', (d) => { log += d; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`heart-host did not start:\n${log}`)), 120_000);
-    child.stdout.on('data', (d) => {
-      const m = /heart-host listening on (http:\/\/[^\s]+?)\/?\s/.exec(String(d));
-      if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`heart-host exited ${code}:\n${log}`)); });
-  });
-}
+let host, base, context, chromium;
 
 before(async () => {
   const started = await startHost();
   host = started.child;
   base = started.url;
-  profile = mkdtempSync(join(tmpdir(), 'heart-chromium-'));
-  for (const dir of ['config', 'cache']) mkdirSync(join(profile, dir));
-  context = await chromium.launchPersistentContext(join(profile, 'user-data'), {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    env: { ...process.env, XDG_CONFIG_HOME: join(profile, 'config'), XDG_CACHE_HOME: join(profile, 'cache') },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 800, height: 900 },
-    deviceScaleFactor: 2,
-  });
+  chromium = await launchChromium();
+  context = chromium.browser;
 });
 
 after(async () => {
-  await context?.close();
-  if (host && host.exitCode === null) {
-    const exited = new Promise((r) => host.once('exit', r));
-    host.kill('SIGTERM');
-    await exited;
-  }
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await chromium?.close();
+  await stopHost(host);
 });
 
 /** Opens the page and waits until the Wasm heart runs; collects console errors and failures. */
@@ -72,7 +35,7 @@ async function open(options = {}) {
   page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   if (options.reducedMotion) await page.emulateMedia({ reducedMotion: 'reduce' });
-  await page.goto(`${base}/`);
+  await page.goto(`${options.base ?? base}/`);
   await page.waitForFunction(() => window.heartDisplay?.ready === true, null, { timeout: 30_000 });
   return { page, problems };
 }
@@ -258,6 +221,26 @@ test('the page sends a beat per pulse and shows the presence the host reports', 
   assert.deepEqual(problems, []);
 });
 
+test('under a host without presence the page sends no beat and logs no error', async () => {
+  // The same app with heart-host's presence service left out: the component answers
+  // /api/presence itself, as it does under `spin up` and `wasmtime serve`.
+  const bare = await startHost(['--no-presence']);
+  try {
+    const { page, problems } = await open({ base: bare.url });
+    const requests = [];
+    page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+    await page.waitForFunction(() => window.heartDisplay.presence().available === false);
+    // Two whole beats of the animation: a page that beats would have sent two by now.
+    await page.waitForFunction(() => window.heartDisplay.stats().phase >= 2, null, { timeout: 10_000 });
+    assert.deepEqual(requests.filter((p) => p === '/api/beat'), []);
+    assert.equal(await page.locator('#presence').isVisible(), false);
+    assert.deepEqual(problems, []);
+    await page.close();
+  } finally {
+    await stopHost(bare.child);
+  }
+});
+
 /** A plain static file server for web/static and dist/web: no API behind it. */
 function staticServer() {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
@@ -281,7 +264,7 @@ test('opened from a plain static server, the page runs with the defaults', async
   page.on('response', (r) => {
     // Only the API and the server-rendered favicon are missing here, by design.
     const path = new URL(r.url()).pathname;
-    if (r.status() >= 400 && !['/api/config', '/heart.svg', '/api/beat'].includes(path)) problems.push(`HTTP ${r.status()}: ${path}`);
+    if (r.status() >= 400 && !['/api/config', '/heart.svg', '/api/presence'].includes(path)) problems.push(`HTTP ${r.status()}: ${path}`);
   });
   const beats = [];
   page.on('request', (r) => { if (new URL(r.url()).pathname === '/api/beat') beats.push(r.method()); });
@@ -292,8 +275,8 @@ test('opened from a plain static server, the page runs with the defaults', async
   assert.equal(config.love_level, 7);
   const areas = (await sampleArea(page, 1500)).map(([, a]) => a);
   assert.ok(Math.max(...areas) > Math.min(...areas) * 1.05, 'the heart pulses');
-  // No beat route here: one try (a 404), then the page stops beating and hides the status.
-  assert.deepEqual(beats, ['POST']);
+  // No presence here: the page never sends a beat and shows no status.
+  assert.deepEqual(beats, []);
   const presence = await page.evaluate(() => window.heartDisplay.presence());
   assert.equal(presence.available, false);
   assert.equal(await page.locator('#presence').isVisible(), false);

@@ -205,9 +205,10 @@ impl Heart {
         Ok(())
     }
 
-    /// The effective config as JSON.
-    pub fn config_json(&self) -> String {
-        serde_json::to_string(&self.state.borrow().config).expect("config serializes")
+    /// The effective config as a plain object (`{love_level, bpm, color, size,
+    /// alert_threshold}`).
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        to_object(&self.state.borrow().config)
     }
 
     /// The symbol glyph for the current bpm.
@@ -265,8 +266,8 @@ impl Heart {
         };
     }
 
-    /// Frame statistics and pacing state as JSON.
-    pub fn stats_json(&self) -> String {
+    /// Frame statistics and pacing state as a plain object.
+    pub fn stats(&self) -> Result<JsValue, JsError> {
         let state = self.state.borrow();
         let stats = StatsJson {
             frames: state.stats.summary(),
@@ -276,8 +277,15 @@ impl Heart {
             phase: state.clock.phase(),
             pulse_factor: state.pulse_factor,
         };
-        serde_json::to_string(&stats).expect("stats serialize")
+        to_object(&stats)
     }
+}
+
+/// `value` as a plain JS object, as `JSON.parse` would give it.
+fn to_object(value: &impl Serialize) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// The outline points `[x0, y0, x1, y1, …]` at `t` seconds for `bpm` and `love`, computed by

@@ -1,12 +1,12 @@
-//! `cargo xtask build`: the browser bundle (wasm-bindgen) into `dist/web/`, then the Wasm
-//! components (WASI 0.2 and 0.3, which embed the bundle) into `dist/` where `spin.toml` points,
-//! with their sizes.
+//! `cargo xtask build`: the browser bundle (wasm-bindgen, then wasm-opt) into `dist/web/`, then
+//! the Wasm components (WASI 0.2 and 0.3, which embed the bundle and the page) into `dist/`
+//! where `spin.toml` points, with their sizes checked against [`crate::budget`].
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::budget::{self, Size};
 use crate::cmd::{cargo, root, run};
 
 /// A component crate and the file `spin.toml`/tests expect in `dist/` (`heart-faults` is a
@@ -65,22 +65,18 @@ pub fn all() -> Result<()> {
     components()
 }
 
-/// Raw and gzip sizes of a file, for the build report.
-fn sizes(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&bytes)?;
-    let gzipped = gz.finish()?.len();
-    Ok(format!(
-        "{:>8.1} KiB ({:.1} KiB gzip)",
-        bytes.len() as f64 / 1024.0,
-        gzipped as f64 / 1024.0
-    ))
-}
+/// The files the components embed (heart-assets): the page, its script and the bundle.
+const EMBEDDED: [&str; 4] = [
+    "web/static/index.html",
+    "web/static/app.js",
+    "dist/web/heart_web.js",
+    "dist/web/heart_web_bg.wasm",
+];
 
 /// Builds `heart-web` for `wasm32-unknown-unknown` and runs wasm-bindgen (as a library, the
 /// same version as the `wasm-bindgen` crate) to produce `dist/web/heart_web.js` and
-/// `dist/web/heart_web_bg.wasm` for the page to import without a bundler.
+/// `dist/web/heart_web_bg.wasm` for the page to import without a bundler; then wasm-opt
+/// shrinks the wasm and its gzip size is checked against [`budget::BROWSER_WASM_GZIP`].
 pub fn web_bundle() -> Result<()> {
     run(cargo().args([
         "build",
@@ -106,14 +102,20 @@ pub fn web_bundle() -> Result<()> {
         .context("selecting the web target")?
         .generate(&out)
         .context("running wasm-bindgen")?;
+    let wasm = out.join("heart_web_bg.wasm");
+    crate::wasm_opt::shrink(&wasm)?;
     for file in ["heart_web_bg.wasm", "heart_web.js"] {
         eprintln!(
             "{:>14}: dist/web/{file} {}",
             "heart-web",
-            sizes(&out.join(file))?
+            Size::of(&out.join(file))?
         );
     }
-    Ok(())
+    budget::check(
+        "the browser wasm (gzip)",
+        Size::of(&wasm)?.gzip,
+        budget::BROWSER_WASM_GZIP,
+    )
 }
 
 /// `cargo build` for `wasm32-wasip2` with the `wasm` profile (LTO, opt-level 3, stripped).
@@ -145,9 +147,37 @@ pub fn components() -> Result<()> {
         let copy = dist.join(file);
         std::fs::copy(&built, &copy)
             .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
-        eprintln!("{package:>14}: dist/{file} {}", sizes(&copy)?);
+        eprintln!("{package:>14}: dist/{file} {}", Size::of(&copy)?);
     }
+    check_component_without_page(&dist.join(COMPONENTS[0].1))?;
     env_config_variants(&dist)
+}
+
+/// Reports what the embedded page adds to the WASI 0.2 component and checks the rest against
+/// [`budget::COMPONENT_WITHOUT_PAGE`]. The assets are stored verbatim in the component's data,
+/// so its size minus theirs is the component a build without them would make.
+fn check_component_without_page(component: &Path) -> Result<()> {
+    let full = Size::of(component)?.raw;
+    let mut page = 0;
+    for file in EMBEDDED {
+        let path = root().join(file);
+        if path.is_file() {
+            page += Size::of(&path)?.raw;
+        }
+    }
+    let without = full.saturating_sub(page);
+    eprintln!(
+        "{:>14}: {} = {} without the page + {} page (HTML, scripts, browser wasm)",
+        "heart-http",
+        budget::kib(full),
+        budget::kib(without),
+        budget::kib(page)
+    );
+    budget::check(
+        "heart_http.wasm without its page",
+        without,
+        budget::COMPONENT_WITHOUT_PAGE,
+    )
 }
 
 /// The plain-WASI variants ([`ENV_CONFIG_COMPONENTS`]). They are built in a target directory
@@ -171,7 +201,7 @@ fn env_config_variants(dist: &Path) -> Result<()> {
         eprintln!(
             "{:>14}: dist/{file} {}",
             format!("{package} env"),
-            sizes(&copy)?
+            Size::of(&copy)?
         );
     }
     Ok(())

@@ -3,16 +3,19 @@
 //! - `build`: the browser bundle and the Wasm components into `dist/`, with sizes.
 //! - `up`: build, then serve the app with heart-host on 127.0.0.1:3000 (our `spin up`).
 //! - `bench`: the host's performance figures (ratios in one run): table + JSON.
+//! - `page-bench`: the page's first frame and transfer size in headless Chromium.
 //! - `oci`: OCI image-layout tarballs (rootfs, Wasm artifact, Spin) in `dist/oci/`.
 //! - `check-wasmtime-serve`: the plain-WASI build under `wasmtime serve` (wasmtime-cli 50.0.1).
 //! - `soak`: bounded load (all formats + beats) against the real host; figures and checks.
 //! - `test`: everything CI runs (fmt, clippy, build, unit/golden/property/integration tests).
 
 mod bench;
+mod budget;
 mod build;
 mod cmd;
 mod host_process;
 mod oci;
+mod page_bench;
 mod plain_wasi;
 mod readme_up;
 mod soak;
@@ -20,6 +23,7 @@ mod system;
 mod test;
 mod toolchain;
 mod up;
+mod wasm_opt;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -82,6 +86,14 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         cold_starts: usize,
     },
+    /// Measure the page in headless Chromium: navigation → first heart drawn, long tasks
+    /// during load, transfer size (medians over first visits). Writes
+    /// tests/artifacts/first-frame.json.
+    PageBench {
+        /// First visits measured (each in a fresh browser context).
+        #[arg(long, default_value_t = 15)]
+        runs: u32,
+    },
 }
 
 /// The exit code a shell would report for `status` (128 + the signal for a killed process).
@@ -103,6 +115,7 @@ fn main() -> Result<()> {
         }
         Command::Test => test::suite(),
         Command::CheckWasmtimeServe => plain_wasi::check(),
+        Command::PageBench { runs } => page_bench::page_bench(runs),
         Command::Soak {
             seconds,
             connections,

@@ -102,8 +102,8 @@ const NEEDS: [Need; 10] = [
     Need {
         debian: &["nodejs", "npm"],
         probe: Probe::OnPath("npm"),
-        why: "the browser tests' and deploy suite's node tools",
-        for_up: false,
+        why: "binaryen's wasm-opt for the browser bundle, and the test suites' node tools",
+        for_up: true,
     },
 ];
 

@@ -148,14 +148,20 @@ const SHIM_FEATURE: &str = "heart-host/shim";
 /// Must equal the `wasm-bindgen` pin in web/Cargo.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
-/// The page in real headless Chromium (playwright-core), served by the real host.
-fn browser() -> Result<()> {
+/// `tests/browser` with its node tools (playwright-core) installed from its lockfile.
+pub fn browser_dir() -> Result<std::path::PathBuf> {
     let dir = root().join("tests/browser");
     if !dir.join("node_modules/playwright-core").is_dir() {
         run(std::process::Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&dir))?;
     }
+    Ok(dir)
+}
+
+/// The page in real headless Chromium (playwright-core), served by the real host.
+fn browser() -> Result<()> {
+    let dir = browser_dir()?;
     let host = crate::build::host_binary();
     run(std::process::Command::new("npm")
         .arg("test")

@@ -17,24 +17,18 @@ impl Color {
     /// Parses `#rgb`, `#rrggbb` or a CSS colour name such as `crimson` (case-insensitive).
     pub fn parse(raw: &str) -> Result<Self, ConfigError> {
         let text = raw.trim().to_ascii_lowercase();
-        let bad = || ConfigError::BadColor { value: shown(raw) };
-        let well_formed = match text.strip_prefix('#') {
-            Some(hex) => matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()),
-            None => !text.is_empty() && text.bytes().all(|b| b.is_ascii_lowercase()),
+        let rgb = match text.strip_prefix('#') {
+            Some(hex) => hex_rgb(hex),
+            // The CSS names as csscolorparser tabulates them (`transparent` is not among them:
+            // an invisible heart is not a colour choice).
+            None => csscolorparser::NAMED_COLORS
+                .get(uncased::UncasedStr::new(&text))
+                .copied(),
         };
-        if !well_formed {
-            return Err(bad());
+        match rgb {
+            Some(rgb) => Ok(Self { text, rgb }),
+            None => Err(ConfigError::BadColor { value: shown(raw) }),
         }
-        let parsed = csscolorparser::parse(&text).map_err(|_| bad())?;
-        let [r, g, b, a] = parsed.to_rgba8();
-        if a != u8::MAX {
-            // `transparent` is a CSS name, but an invisible heart is not a colour choice.
-            return Err(bad());
-        }
-        Ok(Self {
-            text,
-            rgb: [r, g, b],
-        })
     }
 
     /// Red, green and blue components.
@@ -46,6 +40,20 @@ impl Color {
     pub fn hex(&self) -> String {
         let [r, g, b] = self.rgb;
         format!("#{r:02x}{g:02x}{b:02x}")
+    }
+}
+
+/// `rgb` or `rrggbb` hex digits as RGB; each digit of the short form doubles (`#0af` is
+/// `#00aaff`), as in CSS.
+fn hex_rgb(hex: &str) -> Option<[u8; 3]> {
+    let digits = hex
+        .chars()
+        .map(|c| c.to_digit(16).and_then(|d| u8::try_from(d).ok()))
+        .collect::<Option<Vec<u8>>>()?;
+    match digits[..] {
+        [r, g, b] => Some([r * 17, g * 17, b * 17]),
+        [r1, r0, g1, g0, b1, b0] => Some([r1 << 4 | r0, g1 << 4 | g0, b1 << 4 | b0]),
+        _ => None,
     }
 }
 

@@ -320,8 +320,10 @@ impl Seconds {
         } else {
             Err(ConfigError::OutOfRange {
                 field: Field::Time,
-                value: value.to_string(),
-                range: format!("0..={}", Self::MAX),
+                // zmij's shortest round-trip text, not `f64`'s `Display`: the browser bundle
+                // checks times too, and core's float formatting would be a third of it.
+                value: zmij::Buffer::new().format(value).to_owned(),
+                range: format!("0..={}", Self::MAX as u32),
             })
         }
     }

@@ -13,8 +13,12 @@
 //! - [`render`]: SVG, JSON, text and PNG renderers.
 //! - [`presence`]: the client heartbeat state machine behind `POST /api/beat`.
 //! - [`api`]: the HTTP-agnostic API (plain request → plain response) every adapter serves.
+//!
+//! Features: `json` (the JSON renderer and the beat body), `png` (the PNG renderer), `api`
+//! (both, plus the API; the default). Without them the crate is what the browser draws with.
 #![deny(missing_docs)]
 
+#[cfg(feature = "api")]
 pub mod api;
 pub mod color;
 pub mod config;

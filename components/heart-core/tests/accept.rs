@@ -21,6 +21,7 @@ const PATHS: &[&str] = &[
     "/api/pulse",
     "/api/symbol",
     "/api/config",
+    "/api/presence",
     "/",
     "/nowhere",
 ];

@@ -12,6 +12,7 @@ use crate::config::{
 };
 use crate::ecg::{EcgSample, EcgWave};
 use crate::frame::HeartFrame;
+use crate::presence::{AVAILABILITY_PATH, Availability};
 use crate::render::{self, Format, TextOptions};
 use crate::symbol::Symbol;
 
@@ -36,6 +37,7 @@ enum Route<'a> {
     Pulse,
     Symbol,
     Config,
+    Presence,
     Asset(&'a Asset),
 }
 
@@ -62,6 +64,7 @@ pub fn handle(request: &ApiRequest<'_>, config: &HeartConfig, assets: &[Asset]) 
         Route::Pulse => pulse(request, config),
         Route::Symbol => symbol(request, config),
         Route::Config => config_route(request, config),
+        Route::Presence => presence(request),
         Route::Asset(asset) => Ok(asset_response(asset)),
     }
     .unwrap_or_else(|e| ApiResponse::error(400, &e.to_string(), e.parameter().as_deref()));
@@ -88,6 +91,7 @@ fn route<'a>(path: &str, assets: &'a [Asset]) -> Option<Route<'a>> {
         "/api/pulse" => Route::Pulse,
         "/api/symbol" => Route::Symbol,
         "/api/config" => Route::Config,
+        AVAILABILITY_PATH => Route::Presence,
         _ => Route::Asset(assets.iter().find(|a| a.path == path)?),
     })
 }
@@ -224,6 +228,13 @@ fn config_route(request: &ApiRequest<'_>, config: &HeartConfig) -> Result<ApiRes
     Ok(json_response(config))
 }
 
+/// The component tracks no presence (no state outlives a request); a host that does answers
+/// this route before the component sees it.
+fn presence(request: &ApiRequest<'_>) -> Result<ApiResponse, QueryError> {
+    Query::parse(request.query, &[])?;
+    Ok(json_response(&Availability { available: false }))
+}
+
 fn json_response(body: &impl Serialize) -> ApiResponse {
     let bytes = serde_json::to_vec(body).expect("API bodies hold only finite numbers and strings");
     ApiResponse::ok(Format::Json.content_type(), bytes)
@@ -237,5 +248,34 @@ fn asset_response(asset: &Asset) -> ApiResponse {
             ("cache-control", asset.cache_control.to_owned()),
         ],
         body: asset.body.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(path: &str, query: &str) -> ApiResponse {
+        let request = ApiRequest {
+            method: "GET",
+            path,
+            query,
+            accept: None,
+        };
+        handle(&request, &HeartConfig::default(), &[])
+    }
+
+    #[test]
+    fn the_component_says_it_tracks_no_presence() {
+        let response = get(AVAILABILITY_PATH, "");
+        assert_eq!(response.status, 200);
+        assert_eq!(response.header("content-type"), Some("application/json"));
+        assert_eq!(response.body, br#"{"available":false}"#);
+        assert_eq!(get(AVAILABILITY_PATH, "x=1").status, 400);
+    }
+
+    #[test]
+    fn the_beat_route_is_not_the_components() {
+        assert_eq!(get(crate::presence::BEAT_PATH, "").status, 404);
     }
 }

@@ -1,6 +1,7 @@
-//! PNG renderer: a filled, anti-aliased heart (tiny-skia) encoded with metadata text chunks.
+//! PNG renderer: a filled, anti-aliased heart (ab_glyph_rasterizer's exact-area coverage)
+//! encoded with metadata text chunks.
 
-use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Transform};
+use ab_glyph_rasterizer::{Rasterizer, point};
 
 use crate::frame::HeartFrame;
 use crate::render::viewport::Viewport;
@@ -20,12 +21,7 @@ pub enum RenderError {
 /// written by name there and its glyph goes in an `iTXt` chunk `symbol-glyph`.
 pub fn png(frame: &HeartFrame) -> Result<Vec<u8>, RenderError> {
     let size = u32::from(frame.size.get());
-    let pixmap = raster(frame);
-    let mut rgba = Vec::with_capacity(pixmap.data().len());
-    for pixel in pixmap.pixels() {
-        let c = pixel.demultiply();
-        rgba.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
-    }
+    let rgba = raster(frame);
 
     let mut out = Vec::new();
     let mut encoder = ::png::Encoder::new(&mut out, size, size);
@@ -64,35 +60,34 @@ pub fn png(frame: &HeartFrame) -> Result<Vec<u8>, RenderError> {
     Ok(out)
 }
 
-/// Fills the outline into a transparent pixmap with anti-aliasing.
-fn raster(frame: &HeartFrame) -> Pixmap {
-    let size = u32::from(frame.size.get());
-    let mut pixmap = Pixmap::new(size, size).expect("Size keeps dimensions within 16..=1024");
-    let viewport = Viewport::new(f64::from(size));
-    let mut builder = PathBuilder::new();
-    for (i, point) in frame.outline.points().iter().enumerate() {
-        let (x, y) = viewport.to_pixels(*point);
-        let (x, y) = (x as f32, y as f32);
-        if i == 0 {
-            builder.move_to(x, y);
-        } else {
-            builder.line_to(x, y);
-        }
+/// Fills the outline, as straight (not premultiplied) RGBA rows on a transparent background:
+/// the fill colour everywhere the heart covers a pixel, its coverage as alpha.
+///
+/// The rasteriser accumulates each edge's signed area per pixel, so a pixel's coverage is the
+/// exact fraction of it inside the outline (a simple polygon: no self-intersections to wind).
+fn raster(frame: &HeartFrame) -> Vec<u8> {
+    let size = usize::from(frame.size.get());
+    let viewport = Viewport::new(size as f64);
+    let corners: Vec<_> = frame
+        .outline
+        .points()
+        .iter()
+        .map(|p| {
+            let (x, y) = viewport.to_pixels(*p);
+            point(x as f32, y as f32)
+        })
+        .collect();
+    let mut rasterizer = Rasterizer::new(size, size);
+    for (i, from) in corners.iter().enumerate() {
+        rasterizer.draw_line(*from, corners[(i + 1) % corners.len()]);
     }
-    builder.close();
-    let path = builder
-        .finish()
-        .expect("128 finite points inside the viewport make a valid path");
     let [r, g, b] = frame.color.rgb();
-    let mut paint = Paint::default();
-    paint.set_color_rgba8(r, g, b, u8::MAX);
-    paint.anti_alias = true;
-    pixmap.fill_path(
-        &path,
-        &paint,
-        FillRule::Winding,
-        Transform::identity(),
-        None,
-    );
-    pixmap
+    let mut rgba = vec![0; size * size * 4];
+    rasterizer.for_each_pixel(|i, coverage| {
+        let alpha = (coverage.clamp(0.0, 1.0) * 255.0).round() as u8;
+        if alpha > 0 {
+            rgba[i * 4..i * 4 + 4].copy_from_slice(&[r, g, b, alpha]);
+        }
+    });
+    rgba
 }

@@ -1,0 +1,43 @@
+//! binaryen's `wasm-opt` from npm (`xtask/node/package-lock.json` pins the version and its
+//! hash), installed once into `xtask/node/node_modules` and run on the browser bundle after
+//! wasm-bindgen. Debian's binaryen 108 is too old: it miscompiles today's wasm-bindgen output.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Result;
+
+use crate::cmd::{root, run};
+
+/// The WebAssembly features rustc enables by default for `wasm32-unknown-unknown` (Rust 1.99),
+/// which wasm-opt must accept and may use.
+const FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-multivalue",
+    "--enable-reference-types",
+];
+
+/// The `wasm-opt` script, installed with `npm ci` on first use.
+fn wasm_opt() -> Result<PathBuf> {
+    let dir = root().join("xtask/node");
+    let bin = dir.join("node_modules/binaryen/bin/wasm-opt");
+    if !bin.is_file() {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir))?;
+    }
+    Ok(bin)
+}
+
+/// Optimises the core module at `path` for size (`-Oz`), in place.
+pub fn shrink(path: &Path) -> Result<()> {
+    run(Command::new(wasm_opt()?)
+        .arg("-Oz")
+        .args(FEATURES)
+        .arg(path)
+        .arg("-o")
+        .arg(path))
+}
