@@ -135,7 +135,8 @@ impl LoadedComponent {
 pub struct App {
     /// `[application] name`.
     pub name: String,
-    routes: Vec<(RoutePattern, usize)>,
+    /// Each `[[trigger.http]] route` as written, parsed, and the slot of its component.
+    routes: Vec<(String, RoutePattern, usize)>,
     components: Vec<LoadedComponent>,
     /// Each component's variable templates, parallel to `components`.
     templates: Vec<BTreeMap<String, String>>,
@@ -266,7 +267,7 @@ impl App {
                     components.len() - 1
                 }
             };
-            routes.push((RoutePattern::parse(route), slot));
+            routes.push((route.clone(), RoutePattern::parse(route), slot));
         }
         // Compiling is done: what the compiler freed goes back to the system.
         crate::heap::return_free_memory();
@@ -294,11 +295,19 @@ impl App {
     /// The component serving `path`, by Spin's rules: exact routes beat wildcards, and longer
     /// wildcard prefixes beat shorter ones.
     pub fn route(&self, path: &str) -> Option<&LoadedComponent> {
+        self.matched_route(path).map(|(_, component)| component)
+    }
+
+    /// The manifest route (as written, e.g. `/...`) that `path` matched, and its component:
+    /// what requests are labelled by in the metrics, as Spin labels them.
+    pub fn matched_route(&self, path: &str) -> Option<(&str, &LoadedComponent)> {
         self.routes
             .iter()
-            .filter_map(|(pattern, slot)| pattern.specificity(path).map(|s| (s, *slot)))
-            .max_by_key(|(s, _)| *s)
-            .map(|(_, slot)| &self.components[slot])
+            .filter_map(|(written, pattern, slot)| {
+                pattern.specificity(path).map(|s| (s, written, *slot))
+            })
+            .max_by_key(|(s, _, _)| *s)
+            .map(|(_, written, slot)| (written.as_str(), &self.components[slot]))
     }
 
     /// The host's metrics.

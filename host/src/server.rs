@@ -186,47 +186,45 @@ where
     }
 }
 
-/// Paths recorded under their own `route` label; everything else is `other`, so a client
-/// cannot grow the metrics without bound by inventing paths.
-const LABELLED_ROUTES: [&str; 17] = [
-    "/",
-    "/index.html",
-    "/app.js",
-    "/heart_web.js",
-    "/heart_web_bg.wasm",
-    "/api/heart",
-    "/heart.svg",
-    "/heart.json",
-    "/heart.png",
-    "/heart.txt",
-    "/api/pulse",
-    "/api/symbol",
-    "/api/config",
+/// Paths the host answers itself (never a component), each its own `route` label.
+const HOST_ROUTES: [&str; 4] = [
     "/metrics",
     "/healthz",
-    beat::PATH,
-    beat::AVAILABLE_PATH,
+    "/readyz",
+    "/.well-known/spin/health",
 ];
 
-/// Paths whose successful responses are heart frames (counted as beats).
-const FRAME_ROUTES: [&str; 5] = [
-    "/api/heart",
-    "/heart.svg",
-    "/heart.json",
-    "/heart.png",
-    "/heart.txt",
-];
+/// The `route` label of a request for `path`: a host route's own path, else the manifest route
+/// that matched it (as Spin labels requests: `/...` for this app's one component), else
+/// `other`. The labels are bounded by the host's routes and the manifest's, whatever paths
+/// clients invent.
+fn route_label<'a>(shared: &'a Shared, path: &str) -> &'a str {
+    let presence_routes = [beat::PATH, beat::AVAILABLE_PATH];
+    if let Some(own) = HOST_ROUTES.iter().find(|r| **r == path) {
+        return own;
+    }
+    #[cfg(feature = "native-baseline")]
+    if path.starts_with(crate::native::PREFIX) {
+        return crate::native::PREFIX;
+    }
+    if shared.options.presence
+        && let Some(own) = presence_routes.iter().find(|r| **r == path)
+    {
+        return own;
+    }
+    shared
+        .app
+        .matched_route(path)
+        .map_or("other", |(route, _)| route)
+}
 
 /// Answers one request and records it in the metrics.
 async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<WasiBody> {
     let started = std::time::Instant::now();
     let path = request.uri().path();
-    let route = LABELLED_ROUTES
-        .iter()
-        .find(|r| **r == path)
-        .copied()
-        .unwrap_or("other");
-    let is_frame = FRAME_ROUTES.contains(&path);
+    let route = route_label(shared, path);
+    // heart-core decides what a heart frame is; a frame served is a beat.
+    let is_frame = heart_core::api::is_frame(path);
     let response = dispatch(shared, request).await;
     let metrics = shared.app.metrics();
     metrics

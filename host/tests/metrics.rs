@@ -52,17 +52,19 @@ fn scrape_has_the_documented_series_with_pod_identity() {
             &with(&[("route", route), ("status", status)]),
         )
     };
-    assert_eq!(requests("/api/heart", "200"), Some(1.0));
+    // Labelled by the manifest route that matched, as Spin labels requests.
+    assert_eq!(requests("/...", "200"), Some(4.0), "{text}");
     assert_eq!(
-        requests("/api/heart", "400"),
+        requests("/...", "400"),
         Some(1.0),
         "the 400 is counted, not as a beat"
     );
     assert_eq!(
-        requests("other", "404"),
+        requests("/...", "404"),
         Some(1.0),
-        "unknown paths share one label"
+        "a path the component does not know is labelled by the route that reached it"
     );
+    assert_eq!(requests("/api/heart", "200"), None, "no label per path");
     let instantiations = metric(&text, "heart_wasm_instantiation_seconds_count", &id);
     assert!(
         instantiations.is_some_and(|n| n >= 6.0),
@@ -178,5 +180,50 @@ fn promtool_finds_no_problems_in_a_live_scrape() {
     assert!(
         output.status.success() && report.trim().is_empty(),
         "promtool: {report}"
+    );
+}
+
+#[test]
+fn requests_are_labelled_by_the_manifest_route_they_matched() {
+    // The app's one component on `/api/...` only: other paths reach no component.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = support::manifest_for(dir.path(), &support::component("heart_http.wasm"));
+    let text = std::fs::read_to_string(&manifest).expect("manifest written");
+    assert!(text.contains("route = \"/...\""), "{text}");
+    std::fs::write(
+        &manifest,
+        text.replace("route = \"/...\"", "route = \"/api/...\""),
+    )
+    .expect("manifest rewritten");
+    let host = Host::spawn(support::host_command(&manifest, &Options::default()));
+    for path in [
+        "/api/symbol",
+        "/api/nope",
+        "/heart.svg",
+        "/metrics",
+        "/healthz",
+    ] {
+        host.get(path, None);
+    }
+    let text = scrape(&host);
+    let requests = |route, status| {
+        metric(
+            &text,
+            "heart_http_requests_total",
+            &[("route", route), ("status", status)],
+        )
+    };
+    assert_eq!(requests("/api/...", "200"), Some(1.0), "{text}");
+    assert_eq!(requests("/api/...", "404"), Some(1.0), "{text}");
+    assert_eq!(requests("other", "404"), Some(1.0), "no route: {text}");
+    assert_eq!(
+        requests("/metrics", "200"),
+        Some(1.0),
+        "host routes: {text}"
+    );
+    assert_eq!(
+        requests("/healthz", "200"),
+        Some(1.0),
+        "host routes: {text}"
     );
 }

@@ -94,7 +94,7 @@ fn serve_and_stop(child: &mut Child, group: Pid, listen: &str) -> Result<()> {
     );
     let (_, metrics) = get("/metrics", "text/plain")?;
     ensure!(
-        metrics.contains("heart_http_requests_total{") && metrics.contains("route=\"/api/heart\""),
+        metrics.contains("heart_http_requests_total{") && metrics.contains("route=\"/...\""),
         "GET /metrics: the requests above are not counted"
     );
     eprintln!("ok: {base}/ serves the page, the SVG and JSON heart and /metrics");

@@ -13,5 +13,5 @@ pub use asset::Asset;
 pub use message::{ApiRequest, ApiResponse};
 pub use negotiate::{NotAcceptable, accept_field, negotiate};
 pub use query::{Query, QueryError};
-pub use routes::{handle, reads_accept};
+pub use routes::{handle, is_frame, reads_accept};
 pub use variables::{config_from_variables, env_variable_name};

@@ -81,6 +81,12 @@ pub fn reads_accept(path: &str) -> bool {
     matches!(route(path, &[]), Some(Route::Heart(None)))
 }
 
+/// Whether a successful answer for `path` is a heart frame (every `/api/heart` format and the
+/// `/heart.*` shortcuts): what hosts count as beats served.
+pub fn is_frame(path: &str) -> bool {
+    matches!(route(path, &[]), Some(Route::Heart(_)))
+}
+
 fn route<'a>(path: &str, assets: &'a [Asset]) -> Option<Route<'a>> {
     Some(match path {
         "/api/heart" => Route::Heart(None),
@@ -272,6 +278,28 @@ mod tests {
         assert_eq!(response.header("content-type"), Some("application/json"));
         assert_eq!(response.body, br#"{"available":false}"#);
         assert_eq!(get(AVAILABILITY_PATH, "x=1").status, 400);
+    }
+
+    #[test]
+    fn frames_are_the_heart_routes_only() {
+        for path in [
+            "/api/heart",
+            "/heart.svg",
+            "/heart.json",
+            "/heart.png",
+            "/heart.txt",
+        ] {
+            assert!(is_frame(path), "{path}");
+        }
+        for path in [
+            "/api/pulse",
+            "/api/symbol",
+            "/api/config",
+            "/",
+            "/heart.gif",
+        ] {
+            assert!(!is_frame(path), "{path}");
+        }
     }
 
     #[test]
