@@ -80,6 +80,16 @@ pub enum AppError {
     /// Metrics could not be registered.
     #[error("registering metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// A component's variables are not valid heart-display settings.
+    #[error(
+        "component `{component}` has invalid variables (from the manifest, the config directory or SPIN_VARIABLE_*): {messages}"
+    )]
+    InvalidVariables {
+        /// The component id.
+        component: String,
+        /// Every problem, `; `-separated.
+        messages: String,
+    },
 }
 
 /// How to load an app.
@@ -373,6 +383,24 @@ impl App {
     /// Every loaded component.
     pub fn components(&self) -> &[LoadedComponent] {
         &self.components
+    }
+
+    /// The start-up check both entry points run: every component's variables, as requests
+    /// will see them, are valid heart-display settings (love level, bpm, colour, size, alert
+    /// threshold in range). A later bad reload keeps the last good values; a bad start does
+    /// not start.
+    pub fn check_heart_variables(&self) -> Result<(), AppError> {
+        for component in &self.components {
+            let snapshot = component.handler.state().variables().snapshot();
+            if let Err(errors) = variables::heart_settings(&snapshot) {
+                let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                return Err(AppError::InvalidVariables {
+                    component: component.id.clone(),
+                    messages: messages.join("; "),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Whether the engine uses the pooling allocator.

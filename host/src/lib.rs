@@ -23,6 +23,8 @@
 //! - `native` (feature `native-baseline`): the in-process baseline route for benchmarks.
 //! - `shim` (feature `shim`): the containerd shim over [`container`].
 //! - [`server`]: the HTTP server with health and metrics routes and graceful shutdown.
+//! - [`settings`]: the host's settings (defaults, ranges), one definition for the CLI flags and
+//!   a container's environment.
 #![deny(missing_docs)]
 
 pub mod app;
@@ -48,6 +50,7 @@ pub mod reload;
 pub mod response;
 pub mod routes;
 pub mod server;
+pub mod settings;
 #[cfg(feature = "shim")]
 pub mod shim;
 pub mod state;

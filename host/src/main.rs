@@ -4,13 +4,11 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use heart_host::container::defaults;
-use heart_host::engine::EngineOptions;
-use heart_host::{App, AppOptions, InstancePolicy, ServerOptions};
+use heart_host::App;
+use heart_host::settings::{self, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,7 +38,7 @@ enum LogFormat {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the app described by a spin.toml (like `spin up`).
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// Check a config directory (one file per key, e.g. a mounted ConfigMap): exit 0 when
     /// valid, 1 with one message per bad entry otherwise. Used as a pre-start check.
     ValidateConfig {
@@ -86,31 +84,33 @@ struct UpArgs {
     /// mounted ConfigMap), layered over spin.toml defaults and under SPIN_VARIABLE_*; watched
     /// for changes, which apply without a restart.
     #[arg(long, env = "HEART_CONFIG_DIR")]
-    config_dir: Option<PathBuf>,
-    /// Directory for precompiled components.
+    config_dir: Option<String>,
+    /// Directory for precompiled components [default: ~/.cache/heart-display/components].
     #[arg(long, env = "HEART_CACHE_DIR")]
-    cache_dir: Option<PathBuf>,
+    cache_dir: Option<String>,
     /// Compile every start instead of using the cache.
     #[arg(long)]
     no_cache: bool,
-    /// Instances the pool holds (and the most requests served at once).
-    #[arg(long, default_value_t = defaults::MAX_INSTANCES, env = "HEART_MAX_INSTANCES")]
-    max_instances: u32,
+    /// Instances the pool holds (and the most requests served at once), 1..=100000
+    /// [default: 256].
+    #[arg(long, env = "HEART_MAX_INSTANCES")]
+    max_instances: Option<String>,
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
-    /// Largest guest linear memory, in MiB.
-    #[arg(long, default_value_t = defaults::MEMORY_LIMIT_MB, env = "HEART_MEMORY_LIMIT_MB")]
-    memory_limit_mb: usize,
-    /// Longest a request may run in the guest, in milliseconds.
-    #[arg(long, default_value_t = defaults::REQUEST_TIMEOUT_MS, env = "HEART_REQUEST_TIMEOUT_MS")]
-    request_timeout_ms: u64,
-    /// Requests one instance serves before it is dropped (1 = fresh instance per request).
-    #[arg(long, default_value_t = defaults::INSTANCE_REUSE, env = "HEART_INSTANCE_REUSE")]
-    instance_reuse: usize,
-    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
-    #[arg(long, default_value_t = defaults::SHUTDOWN_GRACE_SECS, env = "HEART_SHUTDOWN_GRACE_SECS")]
-    shutdown_grace_secs: u64,
+    /// Largest guest linear memory, in MiB, 1..=4096 [default: 64].
+    #[arg(long, env = "HEART_MEMORY_LIMIT_MB")]
+    memory_limit_mb: Option<String>,
+    /// Longest a request may run in the guest, in milliseconds, 1..=3600000 [default: 10000].
+    #[arg(long, env = "HEART_REQUEST_TIMEOUT_MS")]
+    request_timeout_ms: Option<String>,
+    /// Requests one instance serves before it is dropped (1 = fresh instance per request),
+    /// 1..=1000000 [default: 1].
+    #[arg(long, env = "HEART_INSTANCE_REUSE")]
+    instance_reuse: Option<String>,
+    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT, 0..=3600 [default: 10].
+    #[arg(long, env = "HEART_SHUTDOWN_GRACE_SECS")]
+    shutdown_grace_secs: Option<String>,
     /// Leave out the presence service (`GET /api/presence`, `POST /api/beat`): the component
     /// answers those paths, as under Spin, and pages do not send beats.
     #[arg(long)]
@@ -123,7 +123,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     match cli.command {
-        Command::Up(args) => up(args),
+        Command::Up(args) => up(*args),
         Command::ValidateConfig { dir, tls } => validate_config(&dir, tls.files().as_ref()),
     }
 }
@@ -145,29 +145,30 @@ fn up(args: UpArgs) -> Result<()> {
     if args.build {
         heart_host::app::build(&args.manifest).context("building the app")?;
     }
-    let max_instances = args.max_instances.max(1);
-    let options = AppOptions {
-        manifest: args.manifest.clone(),
-        cache_dir: if args.no_cache {
-            None
-        } else {
-            args.cache_dir
-                .clone()
-                .or_else(heart_host::compile_cache::default_dir)
-        },
-        engine: EngineOptions {
-            pooling: !args.no_pooling,
-            max_instances,
-            max_memory_bytes: args.memory_limit_mb << 20,
-        },
-        config_dir: args.config_dir.clone(),
-        policy: InstancePolicy {
-            memory_limit: args.memory_limit_mb << 20,
-            request_timeout: Duration::from_millis(args.request_timeout_ms),
-            max_reuse: args.instance_reuse,
-            ..InstancePolicy::default()
-        },
+    // The flags (each falling back to its HEART_* variable, through clap) are read through
+    // the same definitions, defaults and ranges as a container's environment under the shim.
+    let settings = Settings::from_lookup(|name| {
+        match name {
+            settings::CONFIG_DIR => &args.config_dir,
+            settings::CACHE_DIR => &args.cache_dir,
+            n if n == settings::MAX_INSTANCES.name => &args.max_instances,
+            n if n == settings::MEMORY_LIMIT_MB.name => &args.memory_limit_mb,
+            n if n == settings::REQUEST_TIMEOUT_MS.name => &args.request_timeout_ms,
+            n if n == settings::INSTANCE_REUSE.name => &args.instance_reuse,
+            n if n == settings::SHUTDOWN_GRACE_SECS.name => &args.shutdown_grace_secs,
+            _ => &None,
+        }
+        .clone()
+    })?;
+    let cache_dir = if args.no_cache {
+        None
+    } else {
+        settings
+            .cache_dir
+            .clone()
+            .or_else(heart_host::compile_cache::default_dir)
     };
+    let options = settings.app_options(args.manifest.clone(), cache_dir, !args.no_pooling);
     let tls = match args.tls.files() {
         Some(files) => {
             let (config, summary) =
@@ -179,7 +180,7 @@ fn up(args: UpArgs) -> Result<()> {
     };
     let app =
         App::load(&options).with_context(|| format!("loading {}", args.manifest.display()))?;
-    check_heart_variables(&app)?;
+    app.check_heart_variables()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -194,12 +195,10 @@ fn up(args: UpArgs) -> Result<()> {
         // Tests and scripts read this line to find the port.
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!("heart-host listening on {scheme}://{address}/");
-        let server = ServerOptions {
-            max_concurrent_requests: max_instances as usize,
-            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        let server = heart_host::ServerOptions {
             tls,
             presence: !args.no_presence,
-            ..ServerOptions::default()
+            ..settings.server_options()
         };
         heart_host::serve(
             listener,
@@ -256,23 +255,6 @@ fn validate_config(dir: &std::path::Path, tls: Option<&heart_host::tls::TlsFiles
     }
     if problems > 0 {
         bail!("validation found {problems} problem(s)");
-    }
-    Ok(())
-}
-
-/// Validates the heart-display settings among the components' variables, so a bad value stops
-/// the start with a clear message instead of failing every request.
-fn check_heart_variables(app: &App) -> Result<()> {
-    for component in app.components() {
-        let snapshot = component.handler.state().variables().snapshot();
-        if let Err(errors) = heart_host::variables::heart_settings(&snapshot) {
-            let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            bail!(
-                "component `{}` has invalid variables (from spin.toml or SPIN_VARIABLE_*): {}",
-                component.id,
-                messages.join("; ")
-            );
-        }
     }
     Ok(())
 }

@@ -145,9 +145,60 @@ fn a_bad_setting_is_named_with_what_is_accepted() {
         &process("heart_http", &["/heart_http.wasm"], &["PORT=eighty"]),
     )
     .expect_err("refused");
-    assert!(matches!(err, ContainerError::Setting { .. }));
+    assert!(matches!(err, ContainerError::Setting(_)));
     assert_eq!(
         err.to_string(),
-        "environment variable PORT=`eighty` is invalid: expected a port number 0..=65535"
+        "setting PORT `eighty` is invalid: expected a whole number in 0..=65535"
+    );
+}
+
+#[test]
+fn the_container_and_the_cli_reject_a_bad_setting_with_the_same_message() {
+    let wasm = std::fs::read(component("heart_http.wasm")).expect("component");
+    for (variable, flag, value) in [
+        ("HEART_MEMORY_LIMIT_MB", "--memory-limit-mb", "0"),
+        ("HEART_MEMORY_LIMIT_MB", "--memory-limit-mb", "5000"),
+        ("HEART_INSTANCE_REUSE", "--instance-reuse", "many"),
+    ] {
+        let setting = format!("{variable}={value}");
+        let err = run_to_end(
+            &wasm,
+            &process("heart_http", &["/heart_http.wasm"], &[setting.as_str()]),
+        )
+        .expect_err("refused");
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!("setting {variable} ({flag}) `{value}` is invalid")),
+            "{message}"
+        );
+        let by_flag = support::start_failure(&support::Options {
+            args: &[flag, value],
+            ..support::Options::default()
+        });
+        assert!(by_flag.contains(&message), "{flag} {value}: {by_flag}");
+        let by_env = support::start_failure(&support::Options {
+            env: &[(variable, value)],
+            ..support::Options::default()
+        });
+        assert!(by_env.contains(&message), "{variable}={value}: {by_env}");
+    }
+}
+
+#[test]
+fn the_container_checks_the_apps_variables_at_start_as_the_cli_does() {
+    let wasm = std::fs::read(component("heart_http.wasm")).expect("component");
+    let err = run_to_end(
+        &wasm,
+        &process(
+            "heart_http",
+            &["/heart_http.wasm"],
+            &["SPIN_VARIABLE_LOVE_LEVEL=11", "PORT=0"],
+        ),
+    )
+    .expect_err("refused at start");
+    assert!(
+        err.to_string()
+            .contains("love level `11` is out of range 1..=10"),
+        "{err}"
     );
 }

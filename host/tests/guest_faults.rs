@@ -88,7 +88,19 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
         let status = response.status().as_u16();
         (status, response.body_mut().read_to_string().expect("body"))
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // SIGTERM only once the slow request holds an instance, so it is surely in flight.
+    support::wait_until(
+        "the slow request is in the guest",
+        Duration::from_secs(10),
+        || {
+            metric(
+                &host.get("/metrics", None).text(),
+                "heart_wasm_active_instances",
+                &[],
+            )
+            .is_some_and(|n| n >= 1.0)
+        },
+    );
     let code = host.terminate(Duration::from_secs(10));
     let (status, body) = in_flight.join().expect("client thread");
     assert_eq!(
@@ -142,7 +154,7 @@ fn faults_under_load_fail_only_themselves_and_are_all_counted() {
 
 #[test]
 fn restart_under_load_fails_no_in_flight_request_and_the_next_host_uses_the_cache() {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let cache = tempfile::tempdir().expect("temp dir");
     let cache_dir = cache.path().to_str().expect("utf-8 temp path");
     let args = ["--cache-dir", cache_dir];
@@ -152,10 +164,11 @@ fn restart_under_load_fails_no_in_flight_request_and_the_next_host_uses_the_cach
         ..Options::default()
     });
     let terminating = AtomicBool::new(false);
+    let slow_done = AtomicUsize::new(0);
     let results = std::thread::scope(|scope| {
         let load: Vec<_> = (0..6)
             .map(|w| {
-                let (base, terminating) = (host.base.clone(), &terminating);
+                let (base, terminating, slow_done) = (host.base.clone(), &terminating, &slow_done);
                 scope.spawn(move || {
                     // A new connection per request, so each request's fate is its own.
                     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -172,6 +185,9 @@ fn restart_under_load_fails_no_in_flight_request_and_the_next_host_uses_the_cach
                             Ok(mut r) => {
                                 let body = r.body_mut().read_to_string().unwrap_or_default();
                                 if r.status() == 200 && body.ends_with("ok") {
+                                    if path == "/slow" {
+                                        slow_done.fetch_add(1, Ordering::SeqCst);
+                                    }
                                     Ok(())
                                 } else {
                                     Err(format!("{} {body}", r.status()))
@@ -191,7 +207,11 @@ fn restart_under_load_fails_no_in_flight_request_and_the_next_host_uses_the_cach
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(1500));
+        // Under load for a while: every slow worker has finished one request and is in
+        // the next when SIGTERM lands.
+        support::wait_until("three slow requests done", Duration::from_secs(30), || {
+            slow_done.load(Ordering::SeqCst) >= 3
+        });
         terminating.store(true, Ordering::SeqCst);
         let code = host.terminate(Duration::from_secs(15));
         assert_eq!(code, Some(0), "clean exit after draining");
