@@ -7,8 +7,8 @@
 mod support;
 
 use std::process::Stdio;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::containerd::{PrivateContainerd, RUNTIME, elf_rootfs, unique_id};
@@ -215,20 +215,28 @@ fn a_killed_task_restarts_and_serves_again_while_a_client_polls() {
 
     // A client polls the heart every 50 ms throughout, recording when each answer came.
     let stop = Arc::new(AtomicBool::new(false));
+    let log: Arc<Mutex<Vec<(Instant, bool)>>> = Arc::default();
     let poller = {
-        let stop = Arc::clone(&stop);
+        let (stop, log) = (Arc::clone(&stop), Arc::clone(&log));
         let url = format!("{base}/api/heart?format=json");
         std::thread::spawn(move || {
-            let mut answers = Vec::new();
             while !stop.load(Ordering::SeqCst) {
                 let ok = get(&url).is_some_and(|(status, ..)| status == 200);
-                answers.push((Instant::now(), ok));
+                log.lock().expect("poll log").push((Instant::now(), ok));
                 std::thread::sleep(Duration::from_millis(50));
             }
-            answers
         })
     };
-    std::thread::sleep(Duration::from_millis(500));
+    let polls = |counted: &dyn Fn(&(Instant, bool)) -> bool| {
+        log.lock()
+            .expect("poll log")
+            .iter()
+            .filter(|p| counted(p))
+            .count()
+    };
+    support::wait_until("three polls served", Duration::from_secs(15), || {
+        polls(&|(_, ok)| *ok) >= 3
+    });
 
     // SIGKILL, as when a container is OOM-killed or crashes: no graceful shutdown.
     ctr_ok(&ctrd, &["task", "kill", "-s", "SIGKILL", &id]);
@@ -243,13 +251,22 @@ fn a_killed_task_restarts_and_serves_again_while_a_client_polls() {
     let stopped = Instant::now();
     // Restart it as the kubelet would: the same container, a new task.
     ctr_ok(&ctrd, &["task", "delete", &id]);
-    std::thread::sleep(Duration::from_millis(300));
+    support::wait_until(
+        "a poll failed while the task was down",
+        Duration::from_secs(15),
+        || polls(&|(at, ok)| *at > stopped && !*ok) >= 1,
+    );
     let restart = Instant::now();
     ctr_ok(&ctrd, &["task", "start", "-d", "--null-io", &id]);
     wait_ready(&ctrd, &base, &mut || None);
-    std::thread::sleep(Duration::from_millis(500));
+    support::wait_until(
+        "three polls served after the restart",
+        Duration::from_secs(15),
+        || polls(&|(at, ok)| *at > restart && *ok) >= 3,
+    );
     stop.store(true, Ordering::SeqCst);
-    let answers = poller.join().expect("the poller ends");
+    poller.join().expect("the poller ends");
+    let answers = log.lock().expect("poll log").clone();
 
     let (second_pid, status) = task(&ctrd, &id).expect("the restarted task is listed");
     assert_eq!(status, "RUNNING");
