@@ -58,7 +58,12 @@ function sampleArea(page, ms) {
   }), ms);
 }
 
-/** Beat period in ms from area samples: mean gap between upward crossings near the lub peak. */
+/**
+ * Beat period in ms from area samples: the time between upward crossings near the lub peak,
+ * per beat. A crossing the sampling missed (a slow frame skipping a brief peak) makes one gap
+ * span two beats; each gap counts as its whole number of median gaps, so a missed peak does not
+ * pass for a slower heart, while a heart at the wrong rate still measures wrong.
+ */
 function beatPeriod(samples) {
   const areas = samples.map(([, a]) => a);
   const lo = Math.min(...areas), hi = Math.max(...areas);
@@ -69,7 +74,9 @@ function beatPeriod(samples) {
   }
   assert.ok(rises.length >= 3, `need 3 beats to measure, saw ${rises.length} (areas ${lo}..${hi})`);
   const gaps = rises.slice(1).map((t, i) => t - rises[i]);
-  return gaps.reduce((a, b) => a + b, 0) / gaps.length;
+  const unit = [...gaps].sort((a, b) => a - b)[Math.floor((gaps.length - 1) / 2)];
+  const beats = gaps.map((g) => Math.max(1, Math.round(g / unit)));
+  return gaps.reduce((a, b) => a + b, 0) / beats.reduce((a, b) => a + b, 0);
 }
 
 async function setBpm(page, bpm) {
