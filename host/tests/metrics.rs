@@ -18,6 +18,11 @@ fn scrape(host: &Host) -> String {
     reply.text()
 }
 
+/// `heart_http_requests_total` for the series with `labels`.
+fn request_count(text: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    metric(text, "heart_http_requests_total", labels)
+}
+
 #[test]
 fn scrape_has_the_documented_series_with_pod_identity() {
     let env = [("POD_NAME", "heart-display-0"), ("POD_NAMESPACE", "hearts")];
@@ -45,13 +50,8 @@ fn scrape_has_the_documented_series_with_pod_identity() {
         Some(3.0),
         "{text}"
     );
-    let requests = |route, status| {
-        metric(
-            &text,
-            "heart_http_requests_total",
-            &with(&[("route", route), ("status", status)]),
-        )
-    };
+    let requests =
+        |route, status| request_count(&text, &with(&[("route", route), ("status", status)]));
     // Labelled by the manifest route that matched, as Spin labels requests.
     assert_eq!(requests("/...", "200"), Some(4.0), "{text}");
     assert_eq!(
@@ -206,13 +206,7 @@ fn requests_are_labelled_by_the_manifest_route_they_matched() {
         host.get(path, None);
     }
     let text = scrape(&host);
-    let requests = |route, status| {
-        metric(
-            &text,
-            "heart_http_requests_total",
-            &[("route", route), ("status", status)],
-        )
-    };
+    let requests = |route, status| request_count(&text, &[("route", route), ("status", status)]);
     assert_eq!(requests("/api/...", "200"), Some(1.0), "{text}");
     assert_eq!(requests("/api/...", "404"), Some(1.0), "{text}");
     assert_eq!(requests("other", "404"), Some(1.0), "no route: {text}");

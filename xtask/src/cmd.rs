@@ -66,3 +66,14 @@ pub fn installed_tool(
     }
     Ok(path)
 }
+
+/// Installs the node packages of `dir` from its lockfile (`npm ci`) unless `package` is already
+/// in its `node_modules`.
+pub fn npm_ci(dir: &Path, package: &str) -> Result<()> {
+    if !dir.join("node_modules").join(package).is_dir() {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir))?;
+    }
+    Ok(())
+}

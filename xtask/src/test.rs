@@ -151,11 +151,7 @@ const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// `tests/browser` with its node tools (playwright-core) installed from its lockfile.
 pub fn browser_dir() -> Result<std::path::PathBuf> {
     let dir = root().join("tests/browser");
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        run(std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir))?;
-    }
+    crate::cmd::npm_ci(&dir, "playwright-core")?;
     Ok(dir)
 }
 
@@ -176,11 +172,7 @@ fn deploy() -> Result<()> {
     let dir = root().join("tests/deploy");
     let python = tools_venv()?;
     pip_install(&python, &dir.join("requirements.txt"))?;
-    if !dir.join("node_modules/kubernetes-models").is_dir() {
-        run(std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir))?;
-    }
+    crate::cmd::npm_ci(&dir, "kubernetes-models")?;
     run(std::process::Command::new(&python)
         .arg(dir.join("validate.py"))
         .env("HEART_HOST_BIN", crate::build::host_binary()))

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use crate::cmd::{root, run};
+use crate::cmd::{npm_ci, root, run};
 
 /// The WebAssembly features rustc enables by default for `wasm32-unknown-unknown` (Rust 1.99),
 /// which wasm-opt must accept and may use.
@@ -23,13 +23,8 @@ const FEATURES: [&str; 6] = [
 /// The `wasm-opt` script, installed with `npm ci` on first use.
 fn wasm_opt() -> Result<PathBuf> {
     let dir = root().join("xtask/node");
-    let bin = dir.join("node_modules/binaryen/bin/wasm-opt");
-    if !bin.is_file() {
-        run(Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir))?;
-    }
-    Ok(bin)
+    npm_ci(&dir, "binaryen")?;
+    Ok(dir.join("node_modules/binaryen/bin/wasm-opt"))
 }
 
 /// Optimises the core module at `path` for size (`-Oz`), in place.
