@@ -21,7 +21,6 @@
 //! - [`response`]: host-generated responses.
 //! - [`tls`]: HTTPS certificate/key loading and checks.
 //! - `native` (feature `native-baseline`): the in-process baseline route for benchmarks.
-//! - `shim` (feature `shim`): the containerd shim over [`container`].
 //! - [`server`]: the HTTP server with health and metrics routes and graceful shutdown.
 //! - [`settings`]: the host's settings (defaults, ranges), one definition for the CLI flags and
 //!   a container's environment.
@@ -51,8 +50,6 @@ pub mod response;
 pub mod routes;
 pub mod server;
 pub mod settings;
-#[cfg(feature = "shim")]
-pub mod shim;
 pub mod state;
 pub mod tls;
 pub mod wasm_kind;

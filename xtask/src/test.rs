@@ -23,8 +23,6 @@ pub fn suite() -> Result<()> {
         "--workspace",
         "--all-targets",
         "--release",
-        "--features",
-        SHIM_FEATURE,
         "--",
         "-D",
         "warnings",
@@ -45,14 +43,12 @@ pub fn suite() -> Result<()> {
     // The components are wasm32-wasip2 cdylibs (their export names are not native symbols);
     // they are tested by the host's integration tests, which serve the real builds.
     let mut test = cargo();
-    // With the shim: its binary and the containerd end-to-end test.
+    // The shim crate among them: its binary and the containerd end-to-end test.
     test.args([
         "test",
         "--workspace",
         "--locked",
         "--release",
-        "--features",
-        SHIM_FEATURE,
         "--exclude",
         "xtask",
     ]);
@@ -141,9 +137,6 @@ fn pip_install(python: &std::path::Path, requirements: &std::path::Path) -> Resu
         ])
         .arg(requirements))
 }
-
-/// The host feature that builds `containerd-shim-heart-v1`.
-const SHIM_FEATURE: &str = "heart-host/shim";
 
 /// Must equal the `wasm-bindgen` pin in web/Cargo.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";

@@ -15,9 +15,7 @@
 //! out (`MADV_PAGEOUT` leaves anonymous pages resident without swap), and enabling swap on a
 //! CI machine from a test would change the whole machine.
 
-mod support;
-
-use support::{Host, Options};
+use crate::support::{Host, Options};
 
 /// MiB the scribble writes across.
 const MIB: usize = 8;

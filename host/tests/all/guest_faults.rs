@@ -2,11 +2,10 @@
 //! (`components/heart-faults`): a trap, an endless loop and a memory hog each fail only their
 //! own request with a 5xx JSON error, are counted, and the host keeps serving.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{Host, Options, metric};
+use crate::support;
+use crate::support::{Host, Options, metric};
 
 /// Guest failures of every kind in a `/metrics` scrape.
 fn guest_failures(metrics: &str) -> f64 {

@@ -1,7 +1,7 @@
 //! Shim task churn and memory under a private containerd (needs root and Debian's containerd;
 //! run `cargo xtask oci` first):
 //!
-//! `cargo bench -p heart-host --features shim --bench churn [-- RUNS]`
+//! `cargo bench -p containerd-shim-heart --bench churn [-- RUNS]`
 //!
 //! - churn: sequential `ctr run --rm` of the Wasm validator (start → exit) through the heart
 //!   shim, against the same churn of an ordinary Linux container (`/bin/true` via the same
@@ -10,13 +10,10 @@
 //!
 //! Prints a table and one JSON line.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::containerd::{PrivateContainerd, RUNTIME, elf_rootfs, unique_id};
+use heart_testing::containerd::{PrivateContainerd, RUNTIME, elf_rootfs, unique_id};
 
 const IMAGE: &str = "localhost/heart-display:0.1.0";
 
@@ -58,7 +55,7 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(30);
-    let tarball = support::root().join("dist/oci/heart-display.oci.tar");
+    let tarball = heart_testing::root().join("dist/oci/heart-display.oci.tar");
     let ctrd = PrivateContainerd::start(Path::new(env!("CARGO_BIN_EXE_containerd-shim-heart-v1")));
     ctrd.import(&tarball);
 

@@ -1,5 +1,6 @@
 //! The chart's values.schema.json and values.yaml agree with heart-core: the same ranges and
-//! defaults for every setting (one source of truth, checked).
+//! defaults for every setting (one source of truth, checked). Beside the deploy suite
+//! (`validate.py` renders and validates the same chart); run as a heart-core test.
 
 use heart_core::{AlertThreshold, Bpm, HeartConfig, LoveLevel, Size};
 
@@ -9,7 +10,7 @@ fn chart_file(name: &str) -> String {
             || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
             std::path::PathBuf::from,
         )
-        .join("../charts/heart-display")
+        .join("../../charts/heart-display")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 pub const RUNTIME: &str = "io.containerd.heart.v1";
 
 /// A running private containerd.
+#[derive(Debug)]
 pub struct PrivateContainerd {
     child: Child,
     dir: tempfile::TempDir,
@@ -185,9 +186,9 @@ impl Drop for PrivateContainerd {
     fn drop(&mut self) {
         self.remove_everything();
         for pid in self.leftover_pids() {
-            super::signal(pid, libc::SIGKILL);
+            crate::signal(pid, libc::SIGKILL);
         }
-        super::signal(self.child.id(), libc::SIGTERM);
+        crate::signal(self.child.id(), libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {

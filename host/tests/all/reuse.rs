@@ -2,9 +2,8 @@
 //! answers, an instance whose request failed is never reused, and component responses come
 //! whole with a `Content-Length`.
 
-mod support;
-
-use support::{Host, Options, metric};
+use crate::support;
+use crate::support::{Host, Options, metric};
 
 /// Instances made so far, from `/metrics`.
 fn instantiations(host: &Host) -> Option<f64> {

@@ -2,11 +2,9 @@
 //! process's virtual address space is too small for the pool (as Spin does): the host still
 //! serves. The address-space limit is set with `ulimit -v` in a shell that then execs the host.
 
-mod support;
-
 use std::process::{Command, Stdio};
 
-use support::{Host, component, manifest_for};
+use crate::support::{Host, component, manifest_for};
 
 /// 16 GB of address space: enough for a one-instance pool, not for the default 256.
 const ADDRESS_SPACE_KB: &str = "16000000";

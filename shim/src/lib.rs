@@ -1,6 +1,7 @@
-//! The containerd shim (`containerd-shim-heart-v1`, runtime type `io.containerd.heart.v1`):
-//! runwasi's `containerd-shim-wasm` does the containerd and OCI work; this adapter hands each
-//! Wasm container to [`crate::container::run`]. Non-Wasm (ELF or script) containers, such as a
+//! The containerd shim (`containerd-shim-heart-v1`, runtime type `io.containerd.heart.v1`), laid
+//! out as runwasi lays out each shim: this library and a main of a few lines. runwasi's
+//! `containerd-shim-wasm` does the containerd and OCI work; [`HeartSandbox`] hands each Wasm
+//! container to heart-host's [`heart_host::container::run`]. Non-Wasm (ELF or script) containers, such as a
 //! pod's pause container, run as ordinary Linux containers (runwasi decides that before asking
 //! this sandbox).
 
@@ -8,8 +9,8 @@ use containerd_shim_wasm::sandbox::Sandbox;
 use containerd_shim_wasm::sandbox::context::RuntimeContext;
 use containerd_shim_wasm::shim::{Shim, Version, version};
 
-use crate::container::{self, ContainerProcess};
-use crate::wasm_kind;
+use heart_host::container::{self, ContainerProcess};
+use heart_host::wasm_kind;
 
 /// The shim: its name is the `<name>` in `containerd-shim-<name>-v1`.
 #[derive(Debug)]
@@ -43,7 +44,7 @@ impl Sandbox for HeartSandbox {
         let wasm = entrypoint.source.as_bytes()?;
         // PID 1 in its namespace gets no default signal handlers: `shutdown_signal` installs
         // them, so `ctr task kill` (SIGTERM) stops the server gracefully.
-        let shutdown = crate::server::shutdown_signal();
+        let shutdown = heart_host::server::shutdown_signal();
         match container::run(&wasm, &process, shutdown, |_| {}).await {
             Ok(code) => Ok(code),
             Err(e) => {

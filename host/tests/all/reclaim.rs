@@ -5,13 +5,11 @@
 //! time) is what flushes Wasmtime's part-filled decommit batches (`engine::DECOMMIT_BATCH`),
 //! as any traffic does; nothing else does.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{Host, Options};
 use heart_host::heap::process_resident_bytes;
 use heart_host::reclaim::RECLAIM_INTERVAL;
-use support::{Host, Options};
 
 /// Concurrent clients in the burst, each asking for [`RENDERS`] PNGs in turn.
 const CLIENTS: usize = 16;

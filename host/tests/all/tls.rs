@@ -1,14 +1,12 @@
 //! HTTPS with `--tls-cert`/`--tls-key` against the running host, a bad pair refusing start,
 //! and `validate-config` checking a TLS pair.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use support::{Host, Options, Reply, start_failure};
+use crate::support::{Host, Options, Reply, start_failure};
 
 struct Pair {
     cert: PathBuf,

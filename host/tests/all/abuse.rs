@@ -4,13 +4,12 @@
 //! layer's 4xx / a closed connection for protocol violations — never a 5xx; the host serves
 //! normally afterwards.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use support::Host;
+use crate::support;
+use crate::support::Host;
 
 /// Sends raw bytes and returns the status code (None when the host closed the connection
 /// without answering) and the body text.

@@ -2,11 +2,9 @@
 //! to escape (`heart-faults`' `/sandbox` route): no outbound HTTP, no sockets, no files, an
 //! environment of only what the manifest declares, and only declared variables.
 
-mod support;
-
 use std::net::TcpListener;
 
-use support::{Host, Options};
+use crate::support::{Host, Options};
 
 #[test]
 fn a_guest_cannot_reach_the_network_files_or_undeclared_config() {

@@ -1,9 +1,5 @@
 //! Shared helpers for heart-host's integration tests: start the real `heart-host` binary with a
 //! real built component on a free 127.0.0.1 port, talk HTTP to it, stop it by its PID.
-#![allow(dead_code, reason = "each test binary uses a different subset")]
-
-#[cfg(feature = "shim")]
-pub mod containerd;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,16 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The workspace root. `cargo test` names host/ at run time; the compile-time path is only a
-/// fallback, because a test binary shared through one target directory may have been compiled
-/// in another checkout.
-pub fn root() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-        .parent()
-        .expect("host/ is in the workspace")
-        .to_owned()
-}
+pub use heart_testing::{metric, root, signal, wait_until};
 
 /// The component builds under test, by name, as produced by `cargo xtask build`.
 pub const BUILDS: [(&str, &str); 2] = [
@@ -333,16 +320,6 @@ pub fn load_while<R>(
     })
 }
 
-/// Sends `sig` to `pid`.
-pub fn signal(pid: u32, sig: i32) {
-    let pid = i32::try_from(pid).expect("pids fit in i32");
-    // SAFETY: kill(2) with a pid we spawned and a valid signal number has no memory effects.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::kill(pid, sig);
-    }
-}
-
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -407,45 +384,4 @@ impl Reply {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("JSON body ({e}): {}", self.text()))
     }
-}
-
-/// Polls `condition` every 10 ms until it holds; panics naming `what` after `limit`.
-pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + limit;
-    while !condition() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{what}: not within {limit:?}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// The value of the first sample called `name` whose labels include all of `labels`, from a
-/// Prometheus text scrape (label order does not matter).
-pub fn metric(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    scrape
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            let (series_name, label_text) = match series.split_once('{') {
-                Some((n, rest)) => (n, rest.strip_suffix('}')?),
-                None => (series, ""),
-            };
-            if series_name != name {
-                return None;
-            }
-            let found: Vec<(&str, &str)> = label_text
-                .split("\",")
-                .filter(|p| !p.is_empty())
-                .filter_map(|p| p.split_once("=\""))
-                .map(|(k, v)| (k.trim_start_matches(','), v.trim_end_matches('"')))
-                .collect();
-            labels
-                .iter()
-                .all(|l| found.contains(l))
-                .then(|| value.parse().ok())
-                .flatten()
-        })
 }

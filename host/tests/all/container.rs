@@ -2,12 +2,11 @@
 //! in-process with the real components: the HTTP app served, the validator command's exit
 //! codes, refusals with reasons, bad settings named.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
+use crate::support::component;
 use heart_host::container::{self, ContainerError, ContainerProcess};
-use support::component;
 
 fn process(name: &str, args: &[&str], env: &[&str]) -> ContainerProcess {
     ContainerProcess {

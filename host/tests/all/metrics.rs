@@ -1,12 +1,11 @@
 //! `/metrics` from a real scrape of the running host: names, labels, histogram buckets, pod
 //! identity, and `promtool check metrics` (Debian's `prometheus` package) finding no problems.
 
-mod support;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use support::{Host, Options, metric};
+use crate::support;
+use crate::support::{Host, Options, metric};
 
 fn scrape(host: &Host) -> String {
     let reply = host.get("/metrics", None);

@@ -3,14 +3,13 @@
 //! visible symlink per key), hot reload within 2 s, invalid changes rejected whole, and the
 //! `validate-config` pre-start check.
 
-mod support;
-
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{Host, Options};
+use crate::support;
+use crate::support::{Host, Options};
 
 /// Publishes `files` as a new ConfigMap version in `dir`, the way the kubelet does.
 fn publish(dir: &Path, version: &str, files: &[(&str, &str)]) {

@@ -1,10 +1,9 @@
 //! The real host serving the real components (WASI 0.2 and 0.3 builds) over real HTTP.
 
-mod support;
-
 use std::time::Duration;
 
-use support::{Host, Options, SERVED_BUILDS};
+use crate::support;
+use crate::support::{Host, Options, SERVED_BUILDS};
 
 fn start(wasm: &str) -> Host {
     Host::start(Options {

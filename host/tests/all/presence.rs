@@ -2,11 +2,9 @@
 //! clear errors, the presence metrics from a real scrape, and the background sweep taking a
 //! silent client offline on the real clock.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::{Host, Options, metric};
+use crate::support::{Host, Options, metric};
 
 fn beat(host: &Host, client: &str, seq: u64, bpm: u16) -> serde_json::Value {
     let body = format!(r#"{{"client":"{client}","seq":{seq},"bpm":{bpm}}}"#);

@@ -1,9 +1,7 @@
 //! The built components must stay portable: only standard WASI interfaces plus
 //! `wasi:config/store`, never a `spin:*` or `fermyon:*` import, and the right HTTP export.
 
-mod support;
-
-use support::{BUILDS, ENV_CONFIG_BUILDS, component};
+use crate::support::{BUILDS, ENV_CONFIG_BUILDS, component};
 
 /// The import and export names of the outermost component (what a host must provide and
 /// may call); nested components and modules are the component's own business.

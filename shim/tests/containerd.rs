@@ -2,21 +2,17 @@
 //! `cargo xtask oci` with the heart shim — the HTTP app (formats, metrics, SIGTERM), a task
 //! killed and restarted while a client polls, the Wasm validator against good and bad config,
 //! and an ordinary Linux (ELF) container.
-#![cfg(feature = "shim")]
-
-mod support;
-
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::containerd::{PrivateContainerd, RUNTIME, elf_rootfs, unique_id};
+use heart_testing::containerd::{PrivateContainerd, RUNTIME, elf_rootfs, unique_id};
 
 const IMAGE: &str = "localhost/heart-display:0.1.0";
 
 fn start() -> PrivateContainerd {
-    let tarball = support::root().join("dist/oci/heart-display.oci.tar");
+    let tarball = heart_testing::root().join("dist/oci/heart-display.oci.tar");
     assert!(
         tarball.is_file(),
         "{} is missing: run `cargo xtask oci`",
@@ -106,7 +102,7 @@ fn the_http_app_serves_every_format_and_metrics_then_stops_on_sigterm() {
     }
     let (_, _, metrics) = get(&format!("{base}/metrics")).expect("metrics");
     let metrics = String::from_utf8_lossy(&metrics);
-    let beats = support::metric(
+    let beats = heart_testing::metric(
         &metrics,
         "heart_display_beats_total",
         &[("pod_name", "heart-display-0"), ("namespace", "e2e")],
@@ -234,7 +230,7 @@ fn a_killed_task_restarts_and_serves_again_while_a_client_polls() {
             .filter(|p| counted(p))
             .count()
     };
-    support::wait_until("three polls served", Duration::from_secs(15), || {
+    heart_testing::wait_until("three polls served", Duration::from_secs(15), || {
         polls(&|(_, ok)| *ok) >= 3
     });
 
@@ -251,7 +247,7 @@ fn a_killed_task_restarts_and_serves_again_while_a_client_polls() {
     let stopped = Instant::now();
     // Restart it as the kubelet would: the same container, a new task.
     ctr_ok(&ctrd, &["task", "delete", &id]);
-    support::wait_until(
+    heart_testing::wait_until(
         "a poll failed while the task was down",
         Duration::from_secs(15),
         || polls(&|(at, ok)| *at > stopped && !*ok) >= 1,
@@ -259,7 +255,7 @@ fn a_killed_task_restarts_and_serves_again_while_a_client_polls() {
     let restart = Instant::now();
     ctr_ok(&ctrd, &["task", "start", "-d", "--null-io", &id]);
     wait_ready(&ctrd, &base, &mut || None);
-    support::wait_until(
+    heart_testing::wait_until(
         "three polls served after the restart",
         Duration::from_secs(15),
         || polls(&|(at, ok)| *at > restart && *ok) >= 3,

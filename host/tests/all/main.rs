@@ -1,0 +1,19 @@
+//! heart-host's integration tests, one binary (as wasmtime lays its tests out): each module is
+//! an area, served by the real `heart-host` binary and the real built components through the
+//! shared harness in [`support`].
+
+mod abuse;
+mod component_imports;
+mod container;
+mod guest_faults;
+mod http_api;
+mod isolation;
+mod live_config;
+mod metrics;
+mod pooling;
+mod presence;
+mod reclaim;
+mod reuse;
+mod sandbox;
+mod support;
+mod tls;
