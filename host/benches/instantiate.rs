@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use heart_host::engine::EngineOptions;
+use heart_host::runtime::engine::EngineOptions;
 use heart_host::{App, AppOptions, InstancePolicy};
 use http_body_util::{BodyExt, Empty};
 
@@ -18,7 +18,7 @@ fn app(max_reuse: usize) -> App {
         .join("..");
     let options = AppOptions {
         manifest: root.join("spin.toml"),
-        cache_dir: heart_host::compile_cache::default_dir(),
+        cache_dir: heart_host::runtime::compile_cache::default_dir(),
         engine: EngineOptions::default(),
         config_dir: None,
         policy: InstancePolicy {
@@ -49,11 +49,8 @@ fn per_request(c: &mut Criterion) {
             let component = app.route(path).expect("routed");
             group.bench_function(format!("{mode}{path}"), |b| {
                 b.to_async(&runtime).iter(|| async {
-                    let response = component
-                        .handler
-                        .handle(request(path))
-                        .await
-                        .expect("the component answers");
+                    let response = component.handle(request(path)).await;
+                    assert_eq!(response.status(), 200, "the component answers");
                     let body = response.into_body().collect().await.expect("body");
                     assert!(!body.to_bytes().is_empty());
                 });

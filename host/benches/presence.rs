@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use heart_core::Bpm;
 use heart_core::presence::{ClientRecord, PresencePolicy};
-use heart_host::presence::Presence;
+use heart_host::ops::presence::Presence;
 
 const CLIENTS: u64 = 1_000_000;
 const RUN: Duration = Duration::from_secs(2);
@@ -19,7 +19,7 @@ const REPEATS: usize = 5;
 
 /// Resident set size of this process, in bytes.
 fn rss_bytes() -> u64 {
-    heart_host::heap::resident_bytes().expect("VmRSS in /proc/self/status")
+    heart_host::runtime::heap::resident_bytes().expect("VmRSS in /proc/self/status")
 }
 
 /// Calls `f` with the id of client `i` formatted on the stack (no allocation).

@@ -1,29 +1,24 @@
-//! A loaded application: `spin.toml` → routes → pre-instantiated components, each behind a
-//! [`Dispatcher`], with variables resolved and held live.
+//! A loaded application: `spin.toml` → routes → [`Component`]s ready to serve, their variables
+//! held in one [`LiveConfig`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use heart_core::{AlertThreshold, Bpm, Field};
-use wasmtime::component::Linker;
-use wasmtime_wasi_http::handler::ProxyPre;
 
-use crate::compile_cache::{self, CacheOutcome};
-use crate::config_dir::{self, ConfigDirError, ConfigDirValues};
-use crate::config_store;
-use crate::dispatch::Dispatcher;
-use crate::engine::{self, EngineOptions, EpochTicker, HostEngine};
-use crate::handler::{ComponentHandler, InstancePolicy, WasiHttpVersion};
-use crate::live_variables::LiveVariables;
-use crate::manifest::{Manifest, ManifestError, RouteDecl, SourceDecl, VariableDecl};
-use crate::metrics::{Identity, Metrics};
-use crate::presence::Presence;
-use crate::routes::RoutePattern;
-use crate::state::HostState;
-use crate::variables::{self, VariableError};
-use crate::wasm_kind::{self, WasmKind};
+use crate::config::dir::ConfigDirValues;
+use crate::config::{ComponentConfig, ConfigError, LiveConfig};
+use crate::http::route_pattern::RoutePattern;
+use crate::instance::component::{LoadContext, LoadError};
+use crate::instance::{Component, InstancePolicy, WasiHttpVersion};
+use crate::manifest::{Manifest, ManifestError, RouteDecl, SourceDecl};
+use crate::ops::metrics::{Identity, Metrics};
+use crate::ops::presence::Presence;
+use crate::runtime::engine::{self, EngineOptions, EpochTicker, HostEngine};
+use crate::runtime::wasm_kind::{self, WasmKind};
+use crate::runtime::{heap, linker};
+use crate::variables;
 
 /// Why an app could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -31,14 +26,10 @@ pub enum AppError {
     /// The manifest is unreadable or invalid.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
-    /// Variables could not be resolved for a component.
-    #[error("component `{component}`: {source}")]
-    Variables {
-        /// The component id.
-        component: String,
-        /// The problem.
-        source: VariableError,
-    },
+    /// The variables, the config directory or a component's heart-display settings are
+    /// invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// A component's Wasm file could not be read.
     #[error(
         "component `{component}`: reading {path}: {source} (build it first: `cargo xtask build`)"
@@ -74,22 +65,9 @@ pub enum AppError {
     /// The engine could not be created.
     #[error("creating the Wasmtime engine: {0}")]
     Engine(String),
-    /// The config directory is unreadable or invalid.
-    #[error(transparent)]
-    ConfigDir(#[from] ConfigDirError),
     /// Metrics could not be registered.
     #[error("registering metrics: {0}")]
     Metrics(#[from] prometheus::Error),
-    /// A component's variables are not valid heart-display settings.
-    #[error(
-        "component `{component}` has invalid variables (from the manifest, the config directory or SPIN_VARIABLE_*): {messages}"
-    )]
-    InvalidVariables {
-        /// The component id.
-        component: String,
-        /// Every problem, `; `-separated.
-        messages: String,
-    },
 }
 
 /// How to load an app.
@@ -108,38 +86,6 @@ pub struct AppOptions {
     pub policy: InstancePolicy,
 }
 
-/// One component, ready to serve.
-pub struct LoadedComponent {
-    /// The component id from the manifest.
-    pub id: String,
-    /// The Wasm file.
-    pub path: PathBuf,
-    /// Requests go through this.
-    pub handler: Dispatcher,
-    /// Whether it came from the compile cache.
-    pub cache: CacheOutcome,
-    /// Time to compile or load it.
-    pub load_time: Duration,
-}
-
-impl std::fmt::Debug for LoadedComponent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedComponent")
-            .field("id", &self.id)
-            .field("path", &self.path)
-            .field("cache", &self.cache)
-            .field("load_time", &self.load_time)
-            .finish_non_exhaustive()
-    }
-}
-
-impl LoadedComponent {
-    /// The WASI HTTP version it exports.
-    pub fn version(&self) -> WasiHttpVersion {
-        self.handler.state().version()
-    }
-}
-
 /// A loaded application.
 #[derive(Debug)]
 pub struct App {
@@ -147,14 +93,9 @@ pub struct App {
     pub name: String,
     /// Each `[[trigger.http]] route` as written, parsed, and the slot of its component.
     routes: Vec<(String, RoutePattern, usize)>,
-    components: Vec<LoadedComponent>,
-    /// Each component's variable templates, parallel to `components`.
-    templates: Vec<BTreeMap<String, String>>,
-    declared: BTreeMap<String, VariableDecl>,
-    env_values: BTreeMap<String, String>,
-    config_dir: Option<PathBuf>,
-    /// The config-directory values applied at load, where the reload watcher starts from.
-    loaded_dir_values: ConfigDirValues,
+    /// By slot: the components' order in `config`.
+    components: Vec<Component>,
+    config: Arc<LiveConfig>,
     metrics: Arc<Metrics>,
     presence: Presence,
     engine: HostEngine,
@@ -183,7 +124,7 @@ impl App {
     /// variables and defaults ([`Manifest::single_component`]) and `environment` as its WASI
     /// environment: how the containerd shim serves a container's Wasm. `options.manifest` is
     /// not read.
-    pub fn single_component<F>(
+    pub(crate) fn single_component<F>(
         name: &str,
         wasm: &[u8],
         environment: BTreeMap<String, String>,
@@ -221,96 +162,89 @@ impl App {
         });
         let engine = engine::build(options.engine, concurrent)
             .map_err(|e| AppError::Engine(format!("{e:#}")))?;
-        let mut linker = Linker::<HostState>::new(&engine.engine);
-        add_interfaces(&mut linker, concurrent).map_err(|e| AppError::Engine(format!("{e:#}")))?;
+        let linker = linker::build(&engine.engine, concurrent)
+            .map_err(|e| AppError::Engine(format!("{e:#}")))?;
         let metrics = Arc::new(Metrics::new(&Identity::from_env(&env))?);
-        let env_values = variables::env_overrides(&manifest.variables, &env);
-        let dir_values = match &options.config_dir {
-            Some(dir) => config_dir::read(dir)?.0,
-            None => BTreeMap::new(),
-        };
-        let app_values = variables::resolve_app(&manifest.variables, &dir_values, &env_values)
-            .map_err(|source| AppError::Variables {
-                component: "(application)".into(),
-                source,
-            })?;
-        let mut templates = Vec::new();
-        let loader = Loader {
-            engine: &engine,
-            linker: &linker,
-            options,
-            metrics: &metrics,
-        };
-
-        let mut components = Vec::new();
-        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+        // Each routed component gets a slot, in the order the routes first name it.
+        let mut ids: Vec<&str> = Vec::new();
         let mut routes = Vec::new();
         for trigger in &manifest.trigger.http {
             let RouteDecl::Path(route) = &trigger.route else {
                 continue;
             };
             let id = trigger.component.as_str();
-            let slot = match index.get(id) {
-                Some(&i) => i,
-                None => {
-                    let decl = &manifest.component[id];
-                    let values = variables::expand_component(
-                        &decl.variables,
-                        &app_values,
-                        &manifest.variables,
-                    )
-                    .map_err(|source| AppError::Variables {
-                        component: id.to_owned(),
-                        source,
-                    })?;
-                    let (path, wasm) = &wasms[id];
-                    let component = load_component(
-                        &loader,
-                        id,
-                        (path, wasm),
-                        Arc::new(LiveVariables::new(values)),
-                        decl.environment.clone(),
-                    )?;
-                    components.push(component);
-                    templates.push(decl.variables.clone());
-                    index.insert(id, components.len() - 1);
-                    components.len() - 1
-                }
-            };
+            let slot = ids
+                .iter()
+                .position(|known| *known == id)
+                .unwrap_or_else(|| {
+                    ids.push(id);
+                    ids.len() - 1
+                });
             routes.push((route.clone(), RoutePattern::parse(route), slot));
         }
+        let templates = ids
+            .iter()
+            .map(|id| ((*id).to_owned(), manifest.component[*id].variables.clone()))
+            .collect();
+        let config = Arc::new(LiveConfig::new(
+            manifest.variables.clone(),
+            variables::env_overrides(&manifest.variables, &env),
+            options.config_dir.clone(),
+            templates,
+        )?);
+        let context = LoadContext {
+            engine: &engine.engine,
+            linker: &linker,
+            cache_dir: options.cache_dir.as_deref(),
+            policy: options.policy,
+            metrics: &metrics,
+        };
+        let components = ids
+            .iter()
+            .enumerate()
+            .map(|(slot, id)| {
+                let (path, wasm) = &wasms[*id];
+                Component::load(
+                    &context,
+                    id,
+                    (path, wasm),
+                    ComponentConfig::new(config.clone(), slot),
+                    manifest.component[*id].environment.clone(),
+                )
+                .map_err(|LoadError(message)| AppError::Wasm {
+                    component: (*id).to_owned(),
+                    path: path.clone(),
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         // Compiling is done: what the compiler freed goes back to the system.
-        crate::heap::return_free_memory();
+        heap::return_free_memory();
         let ticker = EpochTicker::start(engine.engine.clone());
-        let presence = Presence::default();
-        presence.set_alert_threshold(alert_threshold(&app_values));
-        metrics.config_bpm.set(configured_bpm(&app_values));
-        Ok(Self {
+        let app = Self {
             name: manifest.application.name,
             routes,
             components,
-            templates,
-            declared: manifest.variables,
-            env_values,
-            config_dir: options.config_dir.clone(),
-            loaded_dir_values: ConfigDirValues(dir_values),
+            config,
             metrics,
-            presence,
+            presence: Presence::default(),
             engine,
             max_instances: options.engine.max_instances,
             _ticker: ticker,
-        })
+        };
+        app.config_applied();
+        Ok(app)
     }
 
     /// The component serving `path`, by Spin's rules: exact routes beat wildcards, and longer
     /// wildcard prefixes beat shorter ones.
-    pub fn route(&self, path: &str) -> Option<&LoadedComponent> {
+    pub fn route(&self, path: &str) -> Option<&Component> {
         self.matched_route(path).map(|(_, component)| component)
     }
 
     /// The manifest route (as written, e.g. `/...`) that `path` matched, and its component:
     /// what requests are labelled by in the metrics, as Spin labels them.
-    pub fn matched_route(&self, path: &str) -> Option<(&str, &LoadedComponent)> {
+    pub(crate) fn matched_route(&self, path: &str) -> Option<(&str, &Component)> {
         self.routes
             .iter()
             .filter_map(|(written, pattern, slot)| {
@@ -330,58 +264,39 @@ impl App {
         &self.presence
     }
 
-    /// The config directory, if one was given.
-    pub fn config_dir(&self) -> Option<&Path> {
-        self.config_dir.as_deref()
-    }
-
-    /// The config-directory values applied when the app was loaded.
-    pub fn loaded_config_dir_values(&self) -> &ConfigDirValues {
-        &self.loaded_dir_values
+    /// The live configuration.
+    pub fn config(&self) -> &LiveConfig {
+        &self.config
     }
 
     /// Re-layers every component's variables with new config-directory `values`, all or
     /// nothing: on error no component changes. Returns the new config generation.
-    pub fn apply_config_dir(&self, values: &ConfigDirValues) -> Result<u64, AppError> {
-        let app_values = variables::resolve_app(&self.declared, &values.0, &self.env_values)
-            .map_err(|source| AppError::Variables {
-                component: "(application)".into(),
-                source,
-            })?;
-        let mut expanded = Vec::with_capacity(self.components.len());
-        for (component, templates) in self.components.iter().zip(&self.templates) {
-            let values = variables::expand_component(templates, &app_values, &self.declared)
-                .map_err(|source| AppError::Variables {
-                    component: component.id.clone(),
-                    source,
-                })?;
-            expanded.push(values);
-        }
+    pub(crate) fn apply_config_dir(&self, values: &ConfigDirValues) -> Result<u64, AppError> {
+        let generation = self.config.apply_dir(values.clone())?;
+        self.config_applied();
+        Ok(generation)
+    }
+
+    /// What follows the config: the presence alert threshold and the config gauges.
+    fn config_applied(&self) {
+        let app_values = self.config.app_values();
         self.presence
             .set_alert_threshold(alert_threshold(&app_values));
         self.metrics.config_bpm.set(configured_bpm(&app_values));
-        let mut generation = 0;
-        for (component, values) in self.components.iter().zip(expanded) {
-            generation = generation.max(component.handler.state().variables().replace(values));
-        }
+        let generation = self.config.generation();
         self.metrics
             .config_generation
             .set(i64::try_from(generation).unwrap_or(i64::MAX));
         self.metrics.mark_config_applied();
-        Ok(generation)
     }
 
     /// The current config generation (1 at start, +1 per applied reload).
     pub fn config_generation(&self) -> u64 {
-        self.components
-            .iter()
-            .map(|c| c.handler.state().variables().generation())
-            .max()
-            .unwrap_or(1)
+        self.config.generation()
     }
 
     /// Every loaded component.
-    pub fn components(&self) -> &[LoadedComponent] {
+    pub fn components(&self) -> &[Component] {
         &self.components
     }
 
@@ -390,17 +305,7 @@ impl App {
     /// threshold in range). A later bad reload keeps the last good values; a bad start does
     /// not start.
     pub fn check_heart_variables(&self) -> Result<(), AppError> {
-        for component in &self.components {
-            let snapshot = component.handler.state().variables().snapshot();
-            if let Err(errors) = variables::heart_settings(&snapshot) {
-                let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                return Err(AppError::InvalidVariables {
-                    component: component.id.clone(),
-                    messages: messages.join("; "),
-                });
-            }
-        }
-        Ok(())
+        Ok(self.config.check_heart_settings()?)
     }
 
     /// Whether the engine uses the pooling allocator.
@@ -409,16 +314,16 @@ impl App {
     }
 
     /// Whether fewer than half of the pool's instances are live.
-    pub fn mostly_idle(&self) -> bool {
+    pub(crate) fn mostly_idle(&self) -> bool {
         let live = u64::try_from(self.metrics.active_instances.get()).unwrap_or(0);
         live.saturating_mul(2) < u64::from(self.max_instances)
     }
 
     /// Decommits the pool's warm slots that no instance uses and returns the allocator's free
-    /// pages to the system ([`crate::reclaim`]); the guest bytes released.
-    pub fn release_idle_memory(&self) -> usize {
+    /// pages to the system ([`crate::runtime::reclaim`]); the guest bytes released.
+    pub(crate) fn release_idle_memory(&self) -> usize {
         let released = self.engine.engine.release_idle_pool_memory();
-        crate::heap::return_free_memory();
+        heap::return_free_memory();
         released
     }
 }
@@ -474,83 +379,6 @@ fn read_sources(
         wasms.insert(id.clone(), (path, wasm));
     }
     Ok(wasms)
-}
-
-/// WASI 0.2 (full CLI world, HTTP) plus `wasi:config/store`, and WASI 0.3 (CLI, HTTP) when the
-/// engine has concurrency support.
-fn add_interfaces(linker: &mut Linker<HostState>, concurrent: bool) -> wasmtime::Result<()> {
-    wasmtime_wasi::p2::add_to_linker_async(linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
-    if concurrent {
-        wasmtime_wasi::p3::add_to_linker(linker)?;
-        wasmtime_wasi_http::p3::add_to_linker(linker)?;
-    }
-    config_store::add_to_linker(linker)
-}
-
-/// What every component of an app is loaded with.
-struct Loader<'a> {
-    engine: &'a HostEngine,
-    linker: &'a Linker<HostState>,
-    options: &'a AppOptions,
-    metrics: &'a Arc<Metrics>,
-}
-
-fn load_component(
-    loader: &Loader<'_>,
-    id: &str,
-    (path, wasm): (&Path, &[u8]),
-    variables: Arc<LiveVariables>,
-    environment: BTreeMap<String, String>,
-) -> Result<LoadedComponent, AppError> {
-    let Loader {
-        engine,
-        linker,
-        options,
-        metrics,
-    } = *loader;
-    let wasm_error = |e: wasmtime::Error| AppError::Wasm {
-        component: id.to_owned(),
-        path: path.to_owned(),
-        message: format!("{e:#}"),
-    };
-    let started = Instant::now();
-    let (component, cache) =
-        compile_cache::load(&engine.engine, wasm, options.cache_dir.as_deref())
-            .map_err(wasm_error)?;
-    let load_time = started.elapsed();
-    let outcome = match cache {
-        CacheOutcome::Hit => "cache_hit",
-        CacheOutcome::Compiled => "compiled",
-    };
-    metrics.component_loads.with_label_values(&[outcome]).inc();
-    let instance_pre = linker.instantiate_pre(&component).map_err(wasm_error)?;
-    let pre = match wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre.clone()) {
-        Ok(pre) => ProxyPre::P3(pre),
-        Err(_) => ProxyPre::P2(
-            wasmtime_wasi_http::p2::bindings::ProxyPre::new(instance_pre).map_err(|e| {
-                wasm_error(e.context(
-                    "the component exports neither wasi:http/incoming-handler@0.2 nor wasi:http/handler@0.3",
-                ))
-            })?,
-        ),
-    };
-    tracing::info!(component = id, path = %path.display(), ?cache, ?load_time, "component ready");
-    let handler = ComponentHandler::new(
-        engine.engine.clone(),
-        pre,
-        variables,
-        environment,
-        options.policy,
-        metrics.clone(),
-    );
-    Ok(LoadedComponent {
-        id: id.to_owned(),
-        path: path.to_owned(),
-        handler: Dispatcher::new(handler),
-        cache,
-        load_time,
-    })
 }
 
 /// Runs each component's `[component.<id>.build] command` (through `sh -c`, in its workdir).

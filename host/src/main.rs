@@ -61,8 +61,8 @@ struct TlsArgs {
 }
 
 impl TlsArgs {
-    fn files(&self) -> Option<heart_host::tls::TlsFiles> {
-        Some(heart_host::tls::TlsFiles {
+    fn files(&self) -> Option<heart_host::http::tls::TlsFiles> {
+        Some(heart_host::http::tls::TlsFiles {
             cert: self.tls_cert.clone()?,
             key: self.tls_key.clone()?,
         })
@@ -166,13 +166,13 @@ fn up(args: UpArgs) -> Result<()> {
         settings
             .cache_dir
             .clone()
-            .or_else(heart_host::compile_cache::default_dir)
+            .or_else(heart_host::runtime::compile_cache::default_dir)
     };
     let options = settings.app_options(args.manifest.clone(), cache_dir, !args.no_pooling);
     let tls = match args.tls.files() {
         Some(files) => {
-            let (config, summary) =
-                heart_host::tls::server_config(&files).context("loading the TLS certificate")?;
+            let (config, summary) = heart_host::http::tls::server_config(&files)
+                .context("loading the TLS certificate")?;
             tracing::info!(subject = %summary.subject, not_after = %summary.not_after, "serving HTTPS");
             Some(config)
         }
@@ -204,7 +204,7 @@ fn up(args: UpArgs) -> Result<()> {
             listener,
             Arc::new(app),
             server,
-            heart_host::server::shutdown_signal(),
+            heart_host::http::server::shutdown_signal(),
         )
         .await
         .context("serving")
@@ -213,9 +213,12 @@ fn up(args: UpArgs) -> Result<()> {
 
 /// `validate-config`: the config directory and, when named, the TLS pair; every problem is
 /// printed before the non-zero exit.
-fn validate_config(dir: &std::path::Path, tls: Option<&heart_host::tls::TlsFiles>) -> Result<()> {
+fn validate_config(
+    dir: &std::path::Path,
+    tls: Option<&heart_host::http::tls::TlsFiles>,
+) -> Result<()> {
     let mut problems = 0;
-    match heart_host::config_dir::read(dir) {
+    match heart_host::config::dir::read(dir) {
         Ok(values) => {
             let shown: Vec<String> = values.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
             println!(
@@ -224,7 +227,7 @@ fn validate_config(dir: &std::path::Path, tls: Option<&heart_host::tls::TlsFiles
                 shown.join(" ")
             );
         }
-        Err(heart_host::config_dir::ConfigDirError::Invalid {
+        Err(heart_host::config::dir::ConfigDirError::Invalid {
             path,
             problems: found,
         }) => {
@@ -239,7 +242,7 @@ fn validate_config(dir: &std::path::Path, tls: Option<&heart_host::tls::TlsFiles
         }
     }
     if let Some(files) = tls {
-        match heart_host::tls::check(files, std::time::SystemTime::now()) {
+        match heart_host::http::tls::check(files, std::time::SystemTime::now()) {
             Ok(summary) => println!(
                 "TLS certificate {} is valid: {} until {}, matching key {}",
                 files.cert.display(),

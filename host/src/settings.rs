@@ -11,9 +11,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::app::AppOptions;
-use crate::engine::EngineOptions;
-use crate::handler::InstancePolicy;
-use crate::server::ServerOptions;
+use crate::http::server::ServerOptions;
+use crate::instance::policy::InstancePolicy;
+use crate::runtime::engine::EngineOptions;
 
 /// A setting whose value was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,7 @@ use containerd_shim_wasm::sandbox::context::RuntimeContext;
 use containerd_shim_wasm::shim::{Shim, Version, version};
 
 use heart_host::container::{self, ContainerProcess};
-use heart_host::wasm_kind;
+use heart_host::runtime::wasm_kind;
 
 /// The shim: its name is the `<name>` in `containerd-shim-<name>-v1`.
 #[derive(Debug)]
@@ -44,7 +44,7 @@ impl Sandbox for HeartSandbox {
         let wasm = entrypoint.source.as_bytes()?;
         // PID 1 in its namespace gets no default signal handlers: `shutdown_signal` installs
         // them, so `ctr task kill` (SIGTERM) stops the server gracefully.
-        let shutdown = heart_host::server::shutdown_signal();
+        let shutdown = heart_host::http::server::shutdown_signal();
         match container::run(&wasm, &process, shutdown, |_| {}).await {
             Ok(code) => Ok(code),
             Err(e) => {

@@ -4,6 +4,7 @@
 //! - [`wait_until`]: a wait on a condition, never a fixed sleep;
 //! - [`metric`]: one sample from a Prometheus text scrape;
 //! - [`signal`]: a signal to a process the test started;
+//! - [`listening_url`]: heart-host's address, from the line it prints once it listens;
 //! - [`containerd`]: a private containerd with the heart shim on its PATH.
 
 pub mod containerd;
@@ -60,6 +61,17 @@ pub fn metric(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> 
         })
 }
 
+/// The start of the line heart-host prints once it is listening, followed by its URL.
+pub const LISTENING: &str = "heart-host listening on ";
+
+/// The base URL (no trailing `/`) in heart-host's "listening on" line, or `None` for any
+/// other line.
+pub fn listening_url(line: &str) -> Option<&str> {
+    line.trim()
+        .strip_prefix(LISTENING)
+        .map(|url| url.trim_end_matches('/'))
+}
+
 /// Sends `sig` to `pid`.
 pub fn signal(pid: u32, sig: i32) {
     let pid = i32::try_from(pid).expect("pids fit in i32");
@@ -72,7 +84,14 @@ pub fn signal(pid: u32, sig: i32) {
 
 #[cfg(test)]
 mod tests {
-    use super::metric;
+    use super::{listening_url, metric};
+
+    #[test]
+    fn the_listening_line_gives_the_base_url() {
+        let line = "heart-host listening on http://127.0.0.1:4321/\n";
+        assert_eq!(listening_url(line), Some("http://127.0.0.1:4321"));
+        assert_eq!(listening_url("building heart-host\n"), None);
+    }
 
     #[test]
     fn a_sample_is_found_by_name_and_a_subset_of_its_labels() {

@@ -24,6 +24,7 @@ mod test;
 mod toolchain;
 mod up;
 mod wasm_opt;
+mod wasmtime_cli;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};

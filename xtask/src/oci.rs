@@ -16,13 +16,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use oci_spec::image::{
     Arch, ConfigBuilder, Descriptor, Digest, ImageConfigurationBuilder, ImageIndexBuilder,
     ImageManifest, ImageManifestBuilder, MediaType, Os, PlatformBuilder, RootFsBuilder,
 };
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
+
+use heart_manifest::manifest::{Manifest, RouteDecl};
+use heart_manifest::world::{self, Binary};
 
 use crate::cmd::root;
 
@@ -213,8 +216,8 @@ fn spin_form(http: &[u8], path: &Path) -> Result<Artifact> {
         MediaType::Other("application/vnd.wasm.content.layer.v1+wasm".to_owned()),
         http.to_vec(),
     )?;
-    let manifest_text = std::fs::read_to_string(root().join("spin.toml"))?;
-    let locked = locked_app(&manifest_text, layer.digest().as_ref())?;
+    let app = Manifest::load(&root().join("spin.toml"))?;
+    let locked = locked_app(&app, layer.digest().as_ref())?;
     let config = blobs.add_json(
         MediaType::Other("application/vnd.fermyon.spin.application.v1+config".to_owned()),
         &locked,
@@ -241,78 +244,73 @@ fn image_manifest(
     Ok(builder.build()?)
 }
 
-/// The Spin locked app (`spin_lock_version` 1) for the root spin.toml, its one component's
-/// source pointing at the layer `digest`.
-fn locked_app(spin_toml: &str, digest: &str) -> Result<serde_json::Value> {
-    let manifest: toml::Table = toml::from_str(spin_toml).context("parsing spin.toml")?;
-    let app = &manifest["application"];
-    let variables: serde_json::Map<String, serde_json::Value> = manifest["variables"]
-        .as_table()
-        .context("[variables]")?
+/// The Spin locked app (`spin_lock_version` 1) for `manifest`, read with heart-manifest as
+/// heart-host reads it: its variables, routes and components, the one component's source
+/// pointing at the layer `digest` (the artifact carries one Wasm layer).
+fn locked_app(manifest: &Manifest, digest: &str) -> Result<serde_json::Value> {
+    if manifest.component.len() != 1 {
+        bail!(
+            "the Spin artifact carries one Wasm layer, but spin.toml declares {} components",
+            manifest.component.len()
+        );
+    }
+    let variables: serde_json::Map<String, serde_json::Value> = manifest
+        .variables
         .iter()
-        .map(|(name, decl)| {
-            let default = decl.get("default").and_then(|d| d.as_str());
-            (name.clone(), json!({ "default": default }))
+        .map(|(name, decl)| (name.clone(), json!({ "default": decl.default })))
+        .collect();
+    let triggers: Vec<serde_json::Value> = manifest
+        .trigger
+        .http
+        .iter()
+        .map(|trigger| {
+            let route = match &trigger.route {
+                RouteDecl::Path(route) => json!(route),
+                RouteDecl::Private { private } => json!({ "private": private }),
+            };
+            json!({
+                "id": format!("trigger--{}", trigger.component),
+                "trigger_type": "http",
+                "trigger_config": { "route": route, "component": trigger.component },
+            })
         })
         .collect();
-    let component = &manifest["component"]["heart"];
-    let config: serde_json::Map<String, serde_json::Value> = component["variables"]
-        .as_table()
-        .context("[component.heart.variables]")?
+    let components: Vec<serde_json::Value> = manifest
+        .component
         .iter()
-        .map(|(k, v)| (k.clone(), json!(v.as_str())))
+        .map(|(id, component)| {
+            json!({
+                "id": id,
+                "source": {
+                    "content_type": "application/wasm",
+                    "content": { "digest": digest },
+                },
+                "config": component.variables,
+            })
+        })
         .collect();
+    let app = &manifest.application;
     Ok(json!({
         "spin_lock_version": 1,
         "metadata": {
-            "name": app["name"].as_str(),
-            "version": app["version"].as_str(),
-            "description": app["description"].as_str(),
+            "name": app.name,
+            "version": app.version,
+            "description": app.description,
             "origin": "file:///spin.toml",
             "trigger": { "type": "http" },
         },
         "variables": variables,
-        "triggers": [{
-            "id": "trigger--heart",
-            "trigger_type": "http",
-            "trigger_config": { "route": "/...", "component": "heart" },
-        }],
-        "components": [{
-            "id": "heart",
-            "source": {
-                "content_type": "application/wasm",
-                "content": { "digest": digest },
-            },
-            "config": config,
-        }],
+        "triggers": triggers,
+        "components": components,
     }))
 }
 
 /// The component's world in the artifact config's `component` shape: import and export names.
 fn component_world(wasm: &[u8]) -> Result<serde_json::Value> {
-    let mut imports = Vec::new();
-    let mut exports = Vec::new();
-    let mut depth = 0usize;
-    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
-        match payload? {
-            wasmparser::Payload::ModuleSection { .. }
-            | wasmparser::Payload::ComponentSection { .. } => depth += 1,
-            wasmparser::Payload::ComponentImportSection(r) if depth == 0 => {
-                for i in r {
-                    imports.push(i?.name.full_name().into_owned());
-                }
-            }
-            wasmparser::Payload::ComponentExportSection(r) if depth == 0 => {
-                for e in r {
-                    exports.push(e?.name.full_name().into_owned());
-                }
-            }
-            wasmparser::Payload::End(_) if depth == 0 => break,
-            wasmparser::Payload::End(_) => depth -= 1,
-            _ => {}
-        }
-    }
-    Ok(json!({ "imports": imports, "exports": exports, "target": null }))
+    let Binary::Component(world) = world::read(wasm)? else {
+        bail!("the HTTP build is a core module, not a component");
+    };
+    Ok(json!({ "imports": world.imports, "exports": world.exports, "target": null }))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -384,8 +382,8 @@ mod tests {
 
     #[test]
     fn the_locked_app_carries_the_manifest_variables_and_route() {
-        let text = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml");
-        let locked = locked_app(&text, "sha256:00").expect("locked");
+        let manifest = Manifest::load(&root().join("spin.toml")).expect("spin.toml");
+        let locked = locked_app(&manifest, "sha256:00").expect("locked");
         assert_eq!(locked["variables"]["love_level"]["default"], "7");
         assert_eq!(locked["triggers"][0]["trigger_config"]["route"], "/...");
         assert_eq!(

@@ -10,34 +10,37 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 
-use crate::bench::{WASMTIME_SERVE_P3, free_port, wait_ready, wasmtime_cli};
 use crate::build::{ENV_CONFIG_COMPONENT, ENV_CONFIG_P3_COMPONENT};
 use crate::cmd::root;
+use crate::host_process::{ServerProcess, free_port};
+use crate::wasmtime_cli;
 
 /// Serves each env-config component with `wasmtime serve -S cli --env HEART_*` and checks it.
 pub fn check() -> Result<()> {
     crate::build::all()?;
-    let wasmtime = wasmtime_cli()?;
+    let wasmtime = wasmtime_cli::installed()?;
     for (file, extra) in [
         (ENV_CONFIG_COMPONENT, &[][..]),
-        (ENV_CONFIG_P3_COMPONENT, &WASMTIME_SERVE_P3[..]),
+        (ENV_CONFIG_P3_COMPONENT, &wasmtime_cli::SERVE_P3[..]),
     ] {
         let component = root().join("dist").join(file);
         let port = free_port()?;
-        let mut child = Command::new(&wasmtime)
+        let mut serve = Command::new(&wasmtime);
+        serve
             .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "-S", "cli"])
             .args(extra)
             .args(["--env", "HEART_LOVE_LEVEL=9", "--env", "HEART_BPM=130"])
             .arg(&component)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting wasmtime serve")?;
-        let base = format!("http://127.0.0.1:{port}");
-        let outcome = checks(&base).with_context(|| format!("{file} under wasmtime serve"));
-        let _ = child.kill();
-        let _ = child.wait();
-        outcome?;
+            .stderr(Stdio::null());
+        let server = ServerProcess::at(
+            serve,
+            format!("http://127.0.0.1:{port}"),
+            Duration::from_secs(120),
+        )
+        .with_context(|| format!("{file} under wasmtime serve"))?;
+        checks(&server.base).with_context(|| format!("{file} under wasmtime serve"))?;
+        drop(server);
         eprintln!(
             "wasmtime serve ({}) serves {file}: every check passed",
             wasmtime.display()
@@ -47,7 +50,6 @@ pub fn check() -> Result<()> {
 }
 
 fn checks(base: &str) -> Result<()> {
-    wait_ready(base, Duration::from_secs(120))?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()

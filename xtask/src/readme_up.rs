@@ -21,7 +21,7 @@ const STOP_WITHIN: Duration = Duration::from_secs(11);
 
 /// Runs the check; fails naming what did not answer or how the command ended.
 pub fn check() -> Result<()> {
-    let port = crate::bench::free_port()?;
+    let port = crate::host_process::free_port()?;
     let listen = format!("127.0.0.1:{port}");
     let mut up = cargo();
     up.args(["xtask", "up", "--", "--listen", &listen])

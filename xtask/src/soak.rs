@@ -4,18 +4,17 @@
 //! end (goal: RSS growth < 10%), and checks the presence gauges against the simulated clients.
 //! Prints a table and writes `target/heart-soak.json`; fails on any error or inconsistency.
 
-use std::io::BufReader;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Result, bail, ensure};
 use serde_json::json;
 
-use crate::bench::rss_mb;
 use crate::build::target_dir;
 use crate::cmd::{cargo, root, run};
+use crate::host_process::ServerProcess;
 
 /// How hard and how long.
 #[derive(Debug, Clone, Copy)]
@@ -45,37 +44,24 @@ struct Worker {
     beats: u64,
 }
 
-fn fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
-}
-
 /// Runs the soak against a freshly started release host (built if needed).
 pub fn soak(options: SoakOptions) -> Result<()> {
     let host_bin = crate::build::host_binary();
     if !host_bin.is_file() {
         run(cargo().args(["build", "--locked", "--release", "-p", "heart-host"]))?;
     }
-    let mut child = Command::new(&host_bin)
+    let mut command = Command::new(&host_bin);
+    command
         .args(["up", "--listen", "127.0.0.1:0", "--no-cache", "--from"])
         .arg(root().join("spin.toml"))
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting heart-host")?;
-    let outcome = drive(&mut child, options);
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let _ = child.wait();
-    outcome
+        .stderr(Stdio::inherit());
+    let host = ServerProcess::host(command)?;
+    drive(&host, options)
 }
 
-fn drive(child: &mut std::process::Child, options: SoakOptions) -> Result<()> {
-    let stdout = child.stdout.take().context("stdout")?;
-    let base = crate::host_process::base_url(&mut BufReader::new(stdout))?;
-    let pid = child.id();
+fn drive(host: &ServerProcess, options: SoakOptions) -> Result<()> {
+    let base = host.base.clone();
     let agent = || -> ureq::Agent {
         ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -88,8 +74,8 @@ fn drive(child: &mut std::process::Child, options: SoakOptions) -> Result<()> {
     for path in PATHS {
         warm.get(format!("{base}{path}")).call()?;
     }
-    let rss_start = rss_mb(pid);
-    let fds_start = fds(pid);
+    let rss_start = host.rss_mb();
+    let fds_start = host.open_files();
 
     let sent = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -155,8 +141,8 @@ fn drive(child: &mut std::process::Child, options: SoakOptions) -> Result<()> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_millis(500));
-    let rss_end = rss_mb(pid);
-    let fds_end = fds(pid);
+    let rss_end = host.rss_mb();
+    let fds_end = host.open_files();
     latencies.sort_unstable();
     let quantile = |q: f64| {
         latencies

@@ -195,13 +195,18 @@ mod tests {
         assert!((wave.y(0.225) - wave.y(1.225)).abs() < 1e-9);
     }
 
-    #[test]
-    fn top_and_bottom_map_to_first_and_last_row() {
-        let grid = EcgGrid {
+    /// 9 rows, 40 columns, 20 columns a second.
+    fn grid_9x40() -> EcgGrid {
+        EcgGrid {
             rows: 9,
             cols: 40,
             rate: 20.0,
-        };
+        }
+    }
+
+    #[test]
+    fn top_and_bottom_map_to_first_and_last_row() {
+        let grid = grid_9x40();
         assert_eq!(grid.row(1.0), 0);
         assert_eq!(grid.row(-1.0), 8, "H/2·2 = H is clamped to H−1");
         assert_eq!(grid.row(0.0), 4);
@@ -210,11 +215,7 @@ mod tests {
 
     #[test]
     fn columns_wrap_around_the_grid() {
-        let grid = EcgGrid {
-            rows: 9,
-            cols: 40,
-            rate: 20.0,
-        };
+        let grid = grid_9x40();
         assert_eq!(grid.col(0.0), 0);
         assert_eq!(grid.col(0.049), 0);
         assert_eq!(grid.col(0.05), 1);
@@ -224,11 +225,7 @@ mod tests {
 
     #[test]
     fn trace_spans_every_column_and_reaches_the_top_row() {
-        let grid = EcgGrid {
-            rows: 9,
-            cols: 40,
-            rate: 20.0,
-        };
+        let grid = grid_9x40();
         let cells = grid.trace(EcgWave::new(bpm(60)), 2.0);
         let cols: std::collections::BTreeSet<usize> = cells.iter().map(|c| c.1).collect();
         assert_eq!(cols.len(), 40);

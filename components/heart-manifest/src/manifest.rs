@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use heart_core::HeartConfig;
 use heart_core::config::Field;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a manifest could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +74,7 @@ pub enum ManifestError {
 }
 
 /// The manifest, as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Manifest {
     /// Must be 2.
     pub spin_manifest_version: i64,
@@ -92,7 +92,7 @@ pub struct Manifest {
 }
 
 /// `[application]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Application {
     /// Application name.
     pub name: String,
@@ -105,7 +105,7 @@ pub struct Application {
 }
 
 /// One `[variables]` entry.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct VariableDecl {
     /// Value used when no provider sets one.
@@ -120,7 +120,7 @@ pub struct VariableDecl {
 }
 
 /// `[trigger]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Triggers {
     /// `[[trigger.http]]` entries.
     #[serde(default)]
@@ -128,7 +128,7 @@ pub struct Triggers {
 }
 
 /// One `[[trigger.http]]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct HttpTrigger {
     /// The route, e.g. `/...` or `/api/...`.
     pub route: RouteDecl,
@@ -137,7 +137,7 @@ pub struct HttpTrigger {
 }
 
 /// A trigger route: a path pattern, or private (reachable only by service chaining).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum RouteDecl {
     /// `/path`, `/prefix/...` or `/...`.
@@ -150,7 +150,7 @@ pub enum RouteDecl {
 }
 
 /// One `[component.<id>]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ComponentDecl {
     /// Where the Wasm comes from.
     pub source: SourceDecl,
@@ -169,7 +169,7 @@ pub struct ComponentDecl {
 }
 
 /// A component source.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum SourceDecl {
     /// A path relative to the manifest.
@@ -182,7 +182,7 @@ pub enum SourceDecl {
 }
 
 /// `[component.<id>.build]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct BuildDecl {
     /// The shell command.
     pub command: String,
@@ -245,6 +245,21 @@ impl Manifest {
                 },
             )]),
         }
+    }
+
+    /// The same app with every component's source set to `wasm` (best an absolute path): how
+    /// tests and benchmarks serve another build of the component under the real manifest.
+    pub fn serving(mut self, wasm: &Path) -> Self {
+        for component in self.component.values_mut() {
+            component.source = SourceDecl::Path(wasm.display().to_string());
+        }
+        self
+    }
+
+    /// The manifest as `spin.toml` text (comments and fields heart-host does not read are not
+    /// kept).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a manifest's plain tables and strings serialize")
     }
 
     /// Parses and checks manifest `text` (`path` is used in messages).
@@ -322,6 +337,22 @@ love_level = "{{ love_level }}"
 [component.heart.build]
 command = "cargo xtask build"
 "#;
+
+    #[test]
+    fn serving_another_build_keeps_the_rest_of_the_app() {
+        let manifest = Manifest::parse(Path::new("spin.toml"), GOOD).expect("valid");
+        let text = manifest.serving(Path::new("/tmp/other.wasm")).to_toml();
+        let again = Manifest::parse(Path::new("again.toml"), &text).expect("still valid");
+        let heart = &again.component["heart"];
+        assert!(matches!(&heart.source, SourceDecl::Path(p) if p == "/tmp/other.wasm"));
+        assert_eq!(heart.variables["love_level"], "{{ love_level }}");
+        assert!(again.variables["token"].required && again.variables["token"].secret);
+        assert!(matches!(&again.trigger.http[0].route, RouteDecl::Path(r) if r == "/..."));
+        assert_eq!(
+            heart.build.as_ref().map(|b| b.command.as_str()),
+            Some("cargo xtask build")
+        );
+    }
 
     fn parse(text: &str) -> Result<Manifest, ManifestError> {
         Manifest::parse(Path::new("spin.toml"), text)

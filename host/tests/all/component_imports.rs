@@ -1,31 +1,17 @@
 //! The built components must stay portable: only standard WASI interfaces plus
 //! `wasi:config/store`, never a `spin:*` or `fermyon:*` import, and the right HTTP export.
 
+use heart_manifest::world::{self, Binary};
+
 use crate::support::{BUILDS, ENV_CONFIG_BUILDS, component};
 
 /// The import and export names of the outermost component (what a host must provide and
 /// may call); nested components and modules are the component's own business.
 fn names(wasm: &[u8]) -> (Vec<String>, Vec<String>) {
-    let (mut imports, mut exports) = (Vec::new(), Vec::new());
-    let mut depth = 0usize;
-    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
-        match payload.expect("component parses") {
-            wasmparser::Payload::Version { .. } => depth += 1,
-            wasmparser::Payload::End(_) => depth -= 1,
-            wasmparser::Payload::ComponentImportSection(reader) if depth == 1 => {
-                for import in reader {
-                    imports.push(import.expect("import parses").name.full_name().into_owned());
-                }
-            }
-            wasmparser::Payload::ComponentExportSection(reader) if depth == 1 => {
-                for export in reader {
-                    exports.push(export.expect("export parses").name.full_name().into_owned());
-                }
-            }
-            _ => {}
-        }
+    match world::read(wasm).expect("component parses") {
+        Binary::Component(world) => (world.imports, world.exports),
+        Binary::CoreModule => panic!("a core module, not a component"),
     }
-    (imports, exports)
 }
 
 #[test]

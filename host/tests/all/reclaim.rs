@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use crate::support::{Host, Options};
-use heart_host::heap::process_resident_bytes;
-use heart_host::reclaim::RECLAIM_INTERVAL;
+use heart_host::runtime::heap::process_resident_bytes;
+use heart_host::runtime::reclaim::RECLAIM_INTERVAL;
 
 /// Concurrent clients in the burst, each asking for [`RENDERS`] PNGs in turn.
 const CLIENTS: usize = 16;

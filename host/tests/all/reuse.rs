@@ -2,7 +2,6 @@
 //! answers, an instance whose request failed is never reused, and component responses come
 //! whole with a `Content-Length`.
 
-use crate::support;
 use crate::support::{Host, Options, metric};
 
 /// Instances made so far, from `/metrics`.
@@ -77,51 +76,4 @@ fn an_instance_whose_request_failed_is_not_reused() {
         );
         assert_eq!(active_instances(&host), Some(1.0), "after {path}");
     }
-}
-
-/// The in-process app with `policy`, serving the real component from `dist/`.
-fn app_with(policy: heart_host::InstancePolicy) -> heart_host::App {
-    let options = heart_host::AppOptions {
-        manifest: support::root().join("spin.toml"),
-        cache_dir: None,
-        engine: heart_host::engine::EngineOptions::default(),
-        config_dir: None,
-        policy,
-    };
-    heart_host::App::load_with_env(&options, |_| None).expect("the app loads")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_instance_idle_past_the_limit_is_dropped_before_the_next_request() {
-    use http_body_util::{BodyExt, Empty};
-    let idle_timeout = std::time::Duration::from_millis(200);
-    let app = app_with(heart_host::InstancePolicy {
-        max_reuse: 100,
-        idle_timeout,
-        ..heart_host::InstancePolicy::default()
-    });
-    let component = app.route("/api/symbol").expect("routed");
-    let answer = || async {
-        let request = hyper::Request::builder()
-            .uri("http://localhost/api/symbol")
-            .body(Empty::new().map_err(|e| match e {}).boxed_unsync())
-            .expect("request");
-        let response = component.handler.handle(request).await.expect("answered");
-        assert_eq!(response.status(), 200);
-        response.into_body().collect().await.expect("body");
-    };
-    let made = || app.metrics().instantiation.get_sample_count();
-    answer().await;
-    answer().await;
-    assert_eq!(made(), 1, "the second request reused the first instance");
-    tokio::time::sleep(idle_timeout * 2).await;
-    answer().await;
-    assert_eq!(made(), 2, "the idle instance expired; a fresh one answered");
-    answer().await;
-    assert_eq!(made(), 2, "and that one is reused in turn");
-    assert_eq!(
-        app.metrics().active_instances.get(),
-        1,
-        "the expired one is gone"
-    );
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use heart_host::manifest::Manifest;
 pub use heart_testing::{metric, root, signal, wait_until};
 
 /// The component builds under test, by name, as produced by `cargo xtask build`.
@@ -49,23 +50,18 @@ pub fn manifest_for(dir: &Path, wasm: &Path) -> PathBuf {
 
 /// [`manifest_for`] with `environment` as the component's WASI environment.
 pub fn manifest_with_environment(dir: &Path, wasm: &Path, environment: &[(&str, &str)]) -> PathBuf {
-    let text = std::fs::read_to_string(root().join("spin.toml")).expect("reading spin.toml");
-    let mut rewritten = text.replace(
-        "source = \"dist/heart_http.wasm\"",
-        &format!("source = {:?}", wasm.display().to_string()),
-    );
-    assert_ne!(
-        text, rewritten,
-        "spin.toml's component source moved; update the test support"
-    );
-    if !environment.is_empty() {
-        rewritten.push_str("\n[component.heart.environment]\n");
+    let mut manifest = Manifest::load(&root().join("spin.toml"))
+        .expect("the root spin.toml")
+        .serving(wasm);
+    for component in manifest.component.values_mut() {
         for (k, v) in environment {
-            rewritten.push_str(&format!("{k} = {v:?}\n"));
+            component
+                .environment
+                .insert((*k).to_owned(), (*v).to_owned());
         }
     }
     let path = dir.join("spin.toml");
-    std::fs::write(&path, rewritten).expect("writing test manifest");
+    std::fs::write(&path, manifest.to_toml()).expect("writing test manifest");
     path
 }
 
@@ -162,8 +158,8 @@ impl Host {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("heart-host listening on ") {
-                    let _ = tx.send(rest.trim_end_matches('/').to_owned());
+                if let Some(base) = heart_testing::listening_url(&line) {
+                    let _ = tx.send(base.to_owned());
                 }
             }
         });

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use super::{Server, median, spawn_wrk, start_host, wrk_report};
+use super::servers::start_host;
+use super::stats::median;
+use super::wrk::{spawn_wrk, wrk_report};
+use crate::host_process::ServerProcess;
 
 /// Steady load before the burst (the first [`WARM_UP`] of it is not sampled).
 const STEADY: Duration = Duration::from_secs(8);
@@ -57,7 +60,7 @@ impl AfterBurst {
 }
 
 /// RSS samples of `server` every [`SAMPLE_EVERY`] for `span`.
-fn samples(server: &Server, span: Duration) -> Vec<f64> {
+fn samples(server: &ServerProcess, span: Duration) -> Vec<f64> {
     let started = Instant::now();
     let mut taken = Vec::new();
     while started.elapsed() < span {

@@ -8,7 +8,7 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
-use crate::live_variables::Snapshot;
+use crate::config::Snapshot;
 
 /// Refuses every outbound HTTP request: heart-display components have
 /// `allowed_outbound_hosts = []`, and the host enforces it rather than trusting the manifest.

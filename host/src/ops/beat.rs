@@ -15,8 +15,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use wasmtime_wasi_http::WasiBody;
 
 use crate::app::App;
-use crate::presence::PresenceError;
-use crate::response::{declared_length, error, respond};
+use crate::http::response::{declared_length, error, respond};
+use crate::ops::presence::PresenceError;
 
 /// The route.
 pub const PATH: &str = BEAT_PATH;

@@ -8,7 +8,7 @@ use hyper::{Request, Response, StatusCode};
 use wasmtime_wasi_http::WasiBody;
 
 use crate::app::App;
-use crate::response::{error, respond};
+use crate::http::response::{error, respond};
 
 /// The route prefix.
 pub const PREFIX: &str = "/native/";
@@ -18,7 +18,7 @@ pub fn answer<B>(app: &App, request: &Request<B>) -> Response<WasiBody> {
     let Some(component) = app.components().first() else {
         return error(StatusCode::NOT_FOUND, "no component to mirror");
     };
-    let variables = component.handler.state().variables().snapshot();
+    let variables = component.variables();
     let path = &request.uri().path()[PREFIX.len() - 1..];
     let accept = api::accept_field(
         request

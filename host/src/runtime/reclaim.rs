@@ -1,6 +1,6 @@
 //! Giving memory back once a burst is over: the pool's warm slots and the allocator's free pages.
 //!
-//! A pooled slot keeps up to [`crate::engine::KEEP_RESIDENT_BYTES`] of guest memory resident
+//! A pooled slot keeps up to [`crate::runtime::engine::KEEP_RESIDENT_BYTES`] of guest memory resident
 //! after its instance ends, so the next instance in it is cheap; a burst of large renders
 //! (`/heart.png?size=1024`) warms many slots at once, and glibc keeps the host's freed buffers
 //! in its arenas. Neither shrinks by itself. Every [`RECLAIM_INTERVAL`], while fewer than half
@@ -18,7 +18,7 @@ use crate::app::App;
 pub const RECLAIM_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Gives idle memory back every `interval` for as long as the server runs.
-pub async fn watch(app: Arc<App>, interval: Duration) {
+pub(crate) async fn watch(app: Arc<App>, interval: Duration) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;

@@ -1,7 +1,16 @@
-//! Why a component gave no response: the kinds counted in `heart_wasm_guest_failures_total`
-//! and the status each is answered with.
+//! Why a component gave no response, in one place: how a failed call, a failed `ProxyHandler`
+//! worker or a missing response is classified, and how each kind is logged, counted in
+//! `heart_wasm_guest_failures_total` and answered.
 
-use hyper::StatusCode;
+use std::time::Duration;
+
+use hyper::{Response, StatusCode};
+use wasmtime_wasi_http::WasiBody;
+use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
+
+use crate::http::response::error;
+use crate::ops::metrics::Metrics;
+use crate::runtime::engine::EPOCH_TICK;
 
 /// The kinds of guest failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +67,24 @@ impl GuestFailure {
         Self { kind, error }
     }
 
+    /// No instance could be made.
+    pub fn instantiation(error: wasmtime::Error) -> Self {
+        Self::new(FailureKind::Instantiation, error)
+    }
+
+    /// The guest gave no whole response within `limit`.
+    pub fn out_of_time(limit: Duration) -> Self {
+        Self::new(
+            FailureKind::Timeout,
+            wasmtime::format_err!("no response within {limit:?}"),
+        )
+    }
+
+    /// The guest returned without a whole, well-formed response (`why`).
+    pub fn no_response(why: impl std::fmt::Display) -> Self {
+        Self::new(FailureKind::Trap, wasmtime::format_err!("{why}"))
+    }
+
     /// A failure of a call into the guest: a trap from the epoch deadline is a timeout, any
     /// other error a trap.
     pub fn from_call(error: wasmtime::Error) -> Self {
@@ -66,6 +93,34 @@ impl GuestFailure {
             _ => FailureKind::Trap,
         };
         Self { kind, error }
+    }
+
+    /// A failure of a `ProxyHandler` worker (WASI 0.3) that ran for `took` under
+    /// `request_timeout`. A guest stopped by the epoch deadline surfaces there only as "no
+    /// response" (its trap ends the worker's task), so a failure that took the whole time limit
+    /// counts as a timeout (epochs tick every [`EPOCH_TICK`], so the deadline can fire up to a
+    /// tick early).
+    pub fn from_worker(error: wasmtime::Error, took: Duration, request_timeout: Duration) -> Self {
+        let out_of_time = took + 2 * EPOCH_TICK >= request_timeout;
+        let kind = if out_of_time || error.is::<ExpirationError>() {
+            FailureKind::Timeout
+        } else if error.is::<InstantiationError<()>>() {
+            FailureKind::Instantiation
+        } else {
+            FailureKind::Trap
+        };
+        Self { kind, error }
+    }
+
+    /// Logs the failure of `component`, counts it in `metrics`, and answers the client.
+    pub fn answer(self, component: &str, metrics: &Metrics) -> Response<WasiBody> {
+        let kind = self.kind;
+        tracing::warn!(component, kind = kind.label(), error = %format!("{:#}", self.error), "guest failed");
+        metrics
+            .guest_failures
+            .with_label_values(&[kind.label()])
+            .inc();
+        error(kind.status(), kind.message())
     }
 }
 
@@ -84,6 +139,16 @@ mod tests {
         assert_eq!(GuestFailure::from_call(unreachable).kind, FailureKind::Trap);
         let other = wasmtime::format_err!("guest never set a response");
         assert_eq!(GuestFailure::from_call(other).kind, FailureKind::Trap);
+    }
+
+    #[test]
+    fn a_worker_failure_that_took_the_whole_time_limit_is_a_timeout() {
+        let limit = Duration::from_millis(500);
+        let failed = || wasmtime::format_err!("no response");
+        let late = GuestFailure::from_worker(failed(), limit - EPOCH_TICK, limit);
+        assert_eq!(late.kind, FailureKind::Timeout);
+        let early = GuestFailure::from_worker(failed(), Duration::from_millis(3), limit);
+        assert_eq!(early.kind, FailureKind::Trap);
     }
 
     #[test]

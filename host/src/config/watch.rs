@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::App;
-use crate::config_dir;
+use crate::config::dir;
 
 /// How often the directory is read; a change is live within this plus a request.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -16,16 +16,15 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// new requests; an invalid one is rejected whole, logged with the bad key and value, and
 /// counted, while the last good config keeps serving. Each distinct state is acted on once.
 pub async fn watch(app: Arc<App>, interval: Duration) {
-    let Some(dir) = app.config_dir().map(ToOwned::to_owned) else {
+    let Some(dir) = app.config().dir().map(ToOwned::to_owned) else {
         return;
     };
     // What the directory held when last acted on (the values, or the error text), starting
     // from what the app applied at load so a change made since then is not missed.
-    let mut last: Result<config_dir::ConfigDirValues, String> =
-        Ok(app.loaded_config_dir_values().clone());
+    let mut last: Result<dir::ConfigDirValues, String> = Ok(app.config().dir_values());
     loop {
         tokio::time::sleep(interval).await;
-        let current = config_dir::read(&dir).map_err(|e| e.to_string());
+        let current = dir::read(&dir).map_err(|e| e.to_string());
         if current == last {
             continue;
         }

@@ -1,5 +1,5 @@
-//! The HTTP server: hyper accept loop, host routes (health, metrics), routing to components, bounded
-//! concurrency, and graceful shutdown that lets in-flight requests finish.
+//! The HTTP server: hyper accept loop, connections (plain or TLS), and graceful shutdown that
+//! lets in-flight requests finish. Each request goes to [`host_routes::handle`].
 //! Pattern follows `wasmtime serve` (wasmtime-cli 48 `src/commands/serve.rs`).
 
 use std::convert::Infallible;
@@ -7,22 +7,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use wasmtime_wasi_http::WasiBody;
 
 use crate::app::App;
-use crate::beat;
-use crate::reclaim;
-use crate::reload;
-use crate::response::{declared_length, error, respond};
+use crate::config::watch;
+use crate::http::host_routes;
+use crate::ops::beat;
+use crate::runtime::reclaim;
 
 /// Server limits and transport.
 #[derive(Debug, Clone)]
@@ -34,7 +30,7 @@ pub struct ServerOptions {
     pub shutdown_grace: Duration,
     /// Largest request body accepted (by `Content-Length`), in bytes.
     pub max_request_body: u64,
-    /// Serve HTTPS with this config (see [`crate::tls`]); plain HTTP when `None`.
+    /// Serve HTTPS with this config (see [`crate::http::tls`]); plain HTTP when `None`.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Serve the presence service (`GET /api/presence`, `POST /api/beat`). When off, those
     /// paths go to the component like any other, as under Spin.
@@ -54,14 +50,16 @@ impl Default for ServerOptions {
 }
 
 /// Largest request head (request line and headers), in bytes.
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Most headers a request may carry.
-pub const MAX_HEADERS: usize = 100;
+pub(crate) const MAX_HEADERS: usize = 100;
 
-struct Shared {
-    app: Arc<App>,
-    permits: Semaphore,
-    options: ServerOptions,
+/// What every connection of one server shares.
+pub(crate) struct Shared {
+    pub(crate) app: Arc<App>,
+    /// One per request a guest may handle at once.
+    pub(crate) permits: Semaphore,
+    pub(crate) options: ServerOptions,
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting, waits up to the
@@ -80,7 +78,7 @@ pub async fn serve(
     // Background work that lives as long as the server: config hot reload, presence sweep and
     // giving idle memory back.
     let background = [
-        tokio::spawn(reload::watch(shared.app.clone(), reload::POLL_INTERVAL)),
+        tokio::spawn(watch::watch(shared.app.clone(), watch::POLL_INTERVAL)),
         tokio::spawn(beat::sweep(shared.app.clone(), beat::SWEEP_INTERVAL)),
         tokio::spawn(reclaim::watch(
             shared.app.clone(),
@@ -173,7 +171,7 @@ where
 {
     let service = service_fn(move |request| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(handle(&shared, request).await) }
+        async move { Ok::<_, Infallible>(host_routes::handle(&shared, request).await) }
     });
     let connection = http1::Builder::new()
         .keep_alive(true)
@@ -184,119 +182,6 @@ where
     if let Err(e) = watcher.watch(connection).await {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
-}
-
-/// Paths the host answers itself (never a component), each its own `route` label.
-const HOST_ROUTES: [&str; 4] = [
-    "/metrics",
-    "/healthz",
-    "/readyz",
-    "/.well-known/spin/health",
-];
-
-/// The `route` label of a request for `path`: a host route's own path, else the manifest route
-/// that matched it (as Spin labels requests: `/...` for this app's one component), else
-/// `other`. The labels are bounded by the host's routes and the manifest's, whatever paths
-/// clients invent.
-fn route_label<'a>(shared: &'a Shared, path: &str) -> &'a str {
-    let presence_routes = [beat::PATH, beat::AVAILABLE_PATH];
-    if let Some(own) = HOST_ROUTES.iter().find(|r| **r == path) {
-        return own;
-    }
-    #[cfg(feature = "native-baseline")]
-    if path.starts_with(crate::native::PREFIX) {
-        return crate::native::PREFIX;
-    }
-    if shared.options.presence
-        && let Some(own) = presence_routes.iter().find(|r| **r == path)
-    {
-        return own;
-    }
-    shared
-        .app
-        .matched_route(path)
-        .map_or("other", |(route, _)| route)
-}
-
-/// Answers one request and records it in the metrics.
-async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<WasiBody> {
-    let started = std::time::Instant::now();
-    let path = request.uri().path();
-    let route = route_label(shared, path);
-    // heart-core decides what a heart frame is; a frame served is a beat.
-    let is_frame = heart_core::api::is_frame(path);
-    let response = dispatch(shared, request).await;
-    let metrics = shared.app.metrics();
-    metrics
-        .requests
-        .with_label_values(&[route, response.status().as_str()])
-        .inc();
-    metrics
-        .request_duration
-        .with_label_values(&[route])
-        .observe(started.elapsed().as_secs_f64());
-    if is_frame && response.status() == StatusCode::OK {
-        metrics.beats.inc();
-    }
-    response
-}
-
-async fn dispatch(shared: &Shared, request: Request<Incoming>) -> Response<WasiBody> {
-    match request.uri().path() {
-        "/healthz" => return respond(StatusCode::OK, "text/plain; charset=utf-8", "ok\n"),
-        "/readyz" => return respond(StatusCode::OK, "text/plain; charset=utf-8", "ready\n"),
-        "/.well-known/spin/health" => {
-            return respond(StatusCode::OK, "text/plain; charset=utf-8", "OK");
-        }
-        "/metrics" => {
-            let metrics = shared.app.metrics();
-            metrics.record_presence(&shared.app.presence().counts());
-            return respond(
-                StatusCode::OK,
-                "text/plain; version=0.0.4; charset=utf-8",
-                metrics.encode(),
-            );
-        }
-        beat::PATH if shared.options.presence => {
-            return beat::answer(&shared.app, request).await;
-        }
-        beat::AVAILABLE_PATH if shared.options.presence => return beat::availability(&request),
-        #[cfg(feature = "native-baseline")]
-        path if path.starts_with(crate::native::PREFIX) => {
-            return crate::native::answer(&shared.app, &request);
-        }
-        _ => {}
-    }
-    let Some(component) = shared.app.route(request.uri().path()) else {
-        return error(StatusCode::NOT_FOUND, "no component serves this path");
-    };
-    let declared_length = declared_length(&request);
-    if declared_length.is_some_and(|n| n > shared.options.max_request_body) {
-        let message = format!(
-            "request body of {} bytes is over the {}-byte limit",
-            declared_length.unwrap_or_default(),
-            shared.options.max_request_body
-        );
-        return error(StatusCode::PAYLOAD_TOO_LARGE, &message);
-    }
-    let Ok(_permit) = shared.permits.acquire().await else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down");
-    };
-    tracing::debug!(method = %request.method(), uri = %request.uri(), component = %component.id, "request");
-    let request = request.map(|body| body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
-    let failure = match component.handler.handle(request).await {
-        Ok(response) => return response,
-        Err(failure) => failure,
-    };
-    let kind = failure.kind;
-    tracing::warn!(component = %component.id, kind = kind.label(), error = %format!("{:#}", failure.error), "guest failed");
-    shared
-        .app
-        .metrics()
-        .guest_failures
-        .with_label_values(&[kind.label()])
-        .inc();
-    error(kind.status(), kind.message())
 }
 
 /// Resolves on SIGTERM or SIGINT.

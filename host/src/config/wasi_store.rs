@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use wasmtime::component::{HasData, Linker};
 
-use crate::state::HostState;
+use crate::instance::store::HostState;
 
 mod draft {
     wasmtime::component::bindgen!({

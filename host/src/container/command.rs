@@ -8,7 +8,7 @@ use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::bindings::Command;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::engine::{self, EngineOptions};
+use crate::runtime::engine::{self, EngineOptions};
 
 /// How to run a command.
 #[derive(Debug, Clone, Default)]

@@ -1,9 +1,9 @@
 //! What a Wasm binary is, from its top-level exports, without compiling it: a WASI HTTP
 //! handler (0.2 or 0.3), a `wasi:cli` command, or something this host does not run.
 
-use wasmparser::{Encoding, Parser, Payload};
+use heart_manifest::world::{self, Binary};
 
-use crate::handler::WasiHttpVersion;
+use crate::instance::policy::WasiHttpVersion;
 
 /// The kinds of Wasm binary the host (and the shim) tells apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,13 +21,7 @@ pub enum WasmKind {
     CoreModule,
 }
 
-/// Why a binary could not be classified.
-#[derive(Debug, thiserror::Error)]
-pub enum WasmKindError {
-    /// Not Wasm at all (wrong magic or version), or malformed.
-    #[error("not a valid Wasm binary: {0}")]
-    Invalid(String),
-}
+pub use heart_manifest::world::WorldError as WasmKindError;
 
 const HTTP_P2: &str = "wasi:http/incoming-handler@0.2";
 const HTTP_P3: &str = "wasi:http/handler@0.3";
@@ -35,35 +29,20 @@ const CLI_RUN_P2: &str = "wasi:cli/run@0.2";
 
 /// Classifies `bytes` by its top-level exports.
 pub fn classify(bytes: &[u8]) -> Result<WasmKind, WasmKindError> {
-    let mut exports = Vec::new();
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload.map_err(|e| WasmKindError::Invalid(e.to_string()))? {
-            Payload::Version {
-                encoding: Encoding::Module,
-                ..
-            } if depth == 0 => return Ok(WasmKind::CoreModule),
-            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
-            Payload::ComponentExportSection(reader) if depth == 0 => {
-                for export in reader {
-                    let export = export.map_err(|e| WasmKindError::Invalid(e.to_string()))?;
-                    exports.push(export.name.full_name().into_owned());
-                }
-            }
-            Payload::End(_) if depth == 0 => break,
-            Payload::End(_) => depth -= 1,
-            _ => {}
-        }
-    }
-    let exports_one = |prefix: &str| exports.iter().any(|e| e.starts_with(prefix));
-    Ok(if exports_one(HTTP_P3) {
+    let world = match world::read(bytes)? {
+        Binary::CoreModule => return Ok(WasmKind::CoreModule),
+        Binary::Component(world) => world,
+    };
+    Ok(if world.exports_one(HTTP_P3) {
         WasmKind::Http(WasiHttpVersion::P3)
-    } else if exports_one(HTTP_P2) {
+    } else if world.exports_one(HTTP_P2) {
         WasmKind::Http(WasiHttpVersion::P2)
-    } else if exports_one(CLI_RUN_P2) {
+    } else if world.exports_one(CLI_RUN_P2) {
         WasmKind::Command
     } else {
-        WasmKind::OtherComponent { exports }
+        WasmKind::OtherComponent {
+            exports: world.exports,
+        }
     })
 }
 

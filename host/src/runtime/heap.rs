@@ -6,7 +6,7 @@
 //! at ≈ 18 MB. `malloc_trim` returns the free pages of every arena.
 
 /// Returns the allocator's free pages to the system; a no-op off glibc.
-pub fn return_free_memory() {
+pub(crate) fn return_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: `malloc_trim` takes a plain integer and only walks the allocator's own free

@@ -18,10 +18,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::app::App;
-use crate::command::{self, CommandOptions};
-use crate::server;
+use crate::container::command::{self, CommandOptions};
+use crate::http::server;
+use crate::runtime::wasm_kind::{self, WasmKind};
 use crate::settings::{self, SettingError, Settings};
-use crate::wasm_kind::{self, WasmKind};
 
 /// A container's process as the shim sees it.
 #[derive(Debug, Clone, Default)]

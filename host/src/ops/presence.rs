@@ -105,7 +105,7 @@ impl Presence {
     }
 
     /// Consecutive overdue beats that make a client offline (from the live config).
-    pub fn set_alert_threshold(&self, threshold: AlertThreshold) {
+    pub(crate) fn set_alert_threshold(&self, threshold: AlertThreshold) {
         self.alert_threshold
             .store(threshold.get(), Ordering::Relaxed);
     }

@@ -168,6 +168,6 @@ impl Drop for EpochTicker {
 }
 
 /// Epoch ticks that make up `timeout` (at least one).
-pub fn ticks(timeout: Duration) -> u64 {
+pub(crate) fn ticks(timeout: Duration) -> u64 {
     (timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use heart_core::presence::ClientState;
 
-use crate::presence::StateCounts;
+use crate::ops::presence::StateCounts;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder, exponential_buckets,
@@ -206,7 +206,7 @@ impl Metrics {
     }
 
     /// Records that a config was applied now.
-    pub fn mark_config_applied(&self) {
+    pub(crate) fn mark_config_applied(&self) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
@@ -214,7 +214,7 @@ impl Metrics {
     }
 
     /// Sets the `heart_clients` gauge from the presence table's counts.
-    pub fn record_presence(&self, counts: &StateCounts) {
+    pub(crate) fn record_presence(&self, counts: &StateCounts) {
         for state in ClientState::ALL {
             self.clients
                 .with_label_values(&[state.name()])
@@ -223,7 +223,7 @@ impl Metrics {
     }
 
     /// The text exposition of every metric.
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn wasmtime_version_matches_the_workspace_pin() {
-        let manifest = include_str!("../../Cargo.toml");
+        let manifest = include_str!("../../../Cargo.toml");
         assert!(manifest.contains(&format!("wasmtime = \"={WASMTIME_VERSION}\"")));
     }
 

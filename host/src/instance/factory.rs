@@ -1,0 +1,120 @@
+//! Everything needed to make instances of one component: its pre-instance, policy, live
+//! config, WASI environment and metrics. It makes each instance's store (the variables as of
+//! now, the memory limiter, the epoch deadline) and counts instances made and dropped. The
+//! WASI 0.2 [`pool`](super::pool) and the WASI 0.3 [`worker`](super::worker) both make their
+//! instances here.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::{Engine, Store};
+use wasmtime_wasi_http::handler::ProxyPre;
+
+use crate::config::{ComponentConfig, Snapshot};
+use crate::instance::policy::{InstancePolicy, WasiHttpVersion};
+use crate::instance::store::HostState;
+use crate::ops::metrics::Metrics;
+use crate::runtime::engine::ticks;
+
+/// Makes instances of one component.
+pub struct InstanceFactory {
+    engine: Engine,
+    pre: ProxyPre<HostState>,
+    version: WasiHttpVersion,
+    config: ComponentConfig,
+    environment: BTreeMap<String, String>,
+    policy: InstancePolicy,
+    metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for InstanceFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstanceFactory")
+            .field("version", &self.version)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InstanceFactory {
+    /// A factory for the pre-instantiated component `pre`, with `policy` adjusted to what its
+    /// WASI version allows ([`InstancePolicy::for_version`]).
+    pub(crate) fn new(
+        engine: Engine,
+        pre: ProxyPre<HostState>,
+        config: ComponentConfig,
+        environment: BTreeMap<String, String>,
+        policy: InstancePolicy,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let version = match pre {
+            ProxyPre::P2(_) => WasiHttpVersion::P2,
+            ProxyPre::P3(_) => WasiHttpVersion::P3,
+        };
+        Self {
+            engine,
+            pre,
+            version,
+            config,
+            environment,
+            policy: policy.for_version(version),
+            metrics,
+        }
+    }
+
+    /// The WASI HTTP version the component exports.
+    pub fn version(&self) -> WasiHttpVersion {
+        self.version
+    }
+
+    /// The component's variables, as of now.
+    pub fn variables(&self) -> Snapshot {
+        self.config.snapshot()
+    }
+
+    /// The component's view of the live config.
+    pub(crate) fn config(&self) -> &ComponentConfig {
+        &self.config
+    }
+
+    /// The limits its instances run under.
+    pub fn policy(&self) -> InstancePolicy {
+        self.policy
+    }
+
+    /// The pre-instance.
+    pub(crate) fn pre(&self) -> &ProxyPre<HostState> {
+        &self.pre
+    }
+
+    /// The metrics instances are counted in.
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// A store for a new instance: the current variables, memory limit and time limit.
+    pub(crate) fn new_store(&self) -> Store<HostState> {
+        let state = HostState::new(
+            self.config.snapshot(),
+            &self.environment,
+            self.policy.memory_limit,
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| state.limits());
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(ticks(self.policy.request_timeout));
+        store
+    }
+
+    /// Records an instance made in `took`.
+    pub(crate) fn instantiated(&self, took: Duration) {
+        self.metrics.instantiation.observe(took.as_secs_f64());
+        self.metrics.active_instances.inc();
+    }
+
+    /// Records an instance dropped.
+    pub(crate) fn retired(&self) {
+        self.metrics.active_instances.dec();
+    }
+}

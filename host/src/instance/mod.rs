@@ -1,0 +1,21 @@
+//! A component's instances: how they are made, called, reused and dropped.
+//!
+//! - [`component`]: one component ready to serve, and the switch between the two request
+//!   paths;
+//! - [`factory`]: makes an instance's store (variables, limits, deadline) and counts instances;
+//! - [`pool`]: WASI 0.2, called in the request's task, with an idle-instance pool;
+//! - [`worker`]: WASI 0.3, through `wasmtime-wasi-http`'s `ProxyHandler` workers;
+//! - [`failure`]: the one mapping from a guest failure to its status, log line and metric;
+//! - [`policy`]: memory and time limits and reuse;
+//! - [`store`]: the data each store carries, and the outbound-request refusal.
+
+pub mod component;
+pub(crate) mod factory;
+pub(crate) mod failure;
+pub mod policy;
+pub(crate) mod pool;
+pub(crate) mod store;
+pub(crate) mod worker;
+
+pub use component::Component;
+pub use policy::{InstancePolicy, WasiHttpVersion};
