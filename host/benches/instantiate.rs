@@ -49,7 +49,7 @@ fn per_request(c: &mut Criterion) {
             let component = app.route(path).expect("routed");
             group.bench_function(format!("{mode}{path}"), |b| {
                 b.to_async(&runtime).iter(|| async {
-                    let response = component.handle(request(path)).await;
+                    let (response, _) = component.handle(request(path)).await;
                     assert_eq!(response.status(), 200, "the component answers");
                     let body = response.into_body().collect().await.expect("body");
                     assert!(!body.to_bytes().is_empty());

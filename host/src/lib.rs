@@ -4,8 +4,8 @@
 //! A request's path:
 //! 1. [`http::server`] accepts the connection (plain or TLS) and hands each request on;
 //! 2. [`http::host_routes`] answers the host's own routes (health, metrics, presence in
-//!    [`ops::beat`]) or finds the component whose manifest route matched ([`app`]), and counts
-//!    the request under that route;
+//!    [`ops::beat`]) or finds the component whose manifest route matched ([`app`]), counts
+//!    the request under that route, and adds its [`http::server_timing`] header;
 //! 3. [`instance::component`] takes the component's request path: WASI 0.2 through
 //!    [`instance::pool`], WASI 0.3 through [`instance::worker`]; both make instances with
 //!    [`instance::factory`];

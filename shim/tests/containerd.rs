@@ -43,6 +43,13 @@ fn get(url: &str) -> Option<(u16, String, Vec<u8>)> {
     Some((status, content_type, body))
 }
 
+/// Header `name` of `GET url`.
+fn header(url: &str, name: &str) -> Option<String> {
+    let response = ureq::get(url).call().ok()?;
+    let value = response.headers().get(name)?.to_str().ok()?;
+    Some(value.to_owned())
+}
+
 #[test]
 fn the_http_app_serves_every_format_and_metrics_then_stops_on_sigterm() {
     let ctrd = start();
@@ -100,6 +107,12 @@ fn the_http_app_serves_every_format_and_metrics_then_stops_on_sigterm() {
             String::from_utf8_lossy(&body[..body.len().min(120)])
         );
     }
+    // The shim serves with heart-host's server: each answer says what it cost.
+    let timing = header(&format!("{base}/api/symbol"), "server-timing").expect("Server-Timing");
+    assert!(
+        timing.contains("instance;desc=\"fresh\"") && timing.contains("guest;dur="),
+        "{timing}"
+    );
     let (_, _, metrics) = get(&format!("{base}/metrics")).expect("metrics");
     let metrics = String::from_utf8_lossy(&metrics);
     let beats = heart_testing::metric(

@@ -9,6 +9,8 @@ use wasmtime_wasi_http::WasiBody;
 
 use crate::http::response::{declared_length, error, respond};
 use crate::http::server::Shared;
+use crate::http::server_timing;
+use crate::instance::Timing;
 use crate::ops::beat;
 
 /// Paths the host answers itself (never a component), each its own `route` label.
@@ -50,7 +52,11 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
     let route = route_label(shared, path);
     // heart-core decides what a heart frame is; a frame served is a beat.
     let is_frame = heart_core::api::is_frame(path);
-    let response = answer(shared, request).await;
+    let (mut response, timing) = answer(shared, request).await;
+    response.headers_mut().insert(
+        server_timing::NAME,
+        server_timing::value(timing.as_ref(), started.elapsed()),
+    );
     let metrics = shared.app.metrics();
     metrics
         .requests
@@ -66,35 +72,62 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
     response
 }
 
-/// The host route's answer, or the matched component's.
-async fn answer(shared: &Shared, request: Request<Incoming>) -> Response<WasiBody> {
-    match request.uri().path() {
-        "/healthz" => return respond(StatusCode::OK, "text/plain; charset=utf-8", "ok\n"),
-        "/readyz" => return respond(StatusCode::OK, "text/plain; charset=utf-8", "ready\n"),
-        "/.well-known/spin/health" => {
-            return respond(StatusCode::OK, "text/plain; charset=utf-8", "OK");
-        }
+/// The host route's answer, or the matched component's with what it cost there.
+async fn answer(
+    shared: &Shared,
+    request: Request<Incoming>,
+) -> (Response<WasiBody>, Option<Timing>) {
+    match host_answer(shared, request).await {
+        HostAnswer::Answered(response) => (response, None),
+        HostAnswer::NotOurs(request) => component_answer(shared, request).await,
+    }
+}
+
+/// What the host's own routes make of a request.
+enum HostAnswer {
+    /// A host route answered it.
+    Answered(Response<WasiBody>),
+    /// Not a host route: the request, for the components.
+    NotOurs(Request<Incoming>),
+}
+
+/// The answer of the host's own route for `request`, or the request back when it is not one.
+async fn host_answer(shared: &Shared, request: Request<Incoming>) -> HostAnswer {
+    let text = "text/plain; charset=utf-8";
+    HostAnswer::Answered(match request.uri().path() {
+        "/healthz" => respond(StatusCode::OK, text, "ok\n"),
+        "/readyz" => respond(StatusCode::OK, text, "ready\n"),
+        "/.well-known/spin/health" => respond(StatusCode::OK, text, "OK"),
         "/metrics" => {
             let metrics = shared.app.metrics();
             metrics.record_presence(&shared.app.presence().counts());
-            return respond(
+            respond(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
                 metrics.encode(),
-            );
+            )
         }
-        beat::PATH if shared.options.presence => {
-            return beat::answer(&shared.app, request).await;
-        }
-        beat::AVAILABLE_PATH if shared.options.presence => return beat::availability(&request),
+        beat::PATH if shared.options.presence => beat::answer(&shared.app, request).await,
+        beat::AVAILABLE_PATH if shared.options.presence => beat::availability(&request),
         #[cfg(feature = "native-baseline")]
         path if path.starts_with(crate::http::native::PREFIX) => {
-            return crate::http::native::answer(&shared.app, &request);
+            crate::http::native::answer(&shared.app, &request)
         }
-        _ => {}
-    }
+        _ => return HostAnswer::NotOurs(request),
+    })
+}
+
+/// The answer of the component whose manifest route matched, within the body limit and the
+/// server's concurrency.
+async fn component_answer(
+    shared: &Shared,
+    request: Request<Incoming>,
+) -> (Response<WasiBody>, Option<Timing>) {
     let Some(component) = shared.app.route(request.uri().path()) else {
-        return error(StatusCode::NOT_FOUND, "no component serves this path");
+        return (
+            error(StatusCode::NOT_FOUND, "no component serves this path"),
+            None,
+        );
     };
     let declared_length = declared_length(&request);
     if declared_length.is_some_and(|n| n > shared.options.max_request_body) {
@@ -103,12 +136,16 @@ async fn answer(shared: &Shared, request: Request<Incoming>) -> Response<WasiBod
             declared_length.unwrap_or_default(),
             shared.options.max_request_body
         );
-        return error(StatusCode::PAYLOAD_TOO_LARGE, &message);
+        return (error(StatusCode::PAYLOAD_TOO_LARGE, &message), None);
     }
     let Ok(_permit) = shared.permits.acquire().await else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down");
+        return (
+            error(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down"),
+            None,
+        );
     };
     tracing::debug!(method = %request.method(), uri = %request.uri(), component = %component.id, "request");
     let request = request.map(|body| body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
-    component.handle(request).await
+    let (response, timing) = component.handle(request).await;
+    (response, Some(timing))
 }

@@ -5,6 +5,7 @@
 //!   the manifest route that matched, the metric labels;
 //! - [`route_pattern`]: Spin's route patterns and their precedence;
 //! - [`response`]: responses the host makes itself;
+//! - [`server_timing`]: the `Server-Timing` header every response carries;
 //! - [`tls`]: HTTPS certificate and key loading and checks;
 //! - `native` (feature `native-baseline`): the in-process baseline route for benchmarks.
 
@@ -14,4 +15,5 @@ pub mod native;
 pub(crate) mod response;
 pub(crate) mod route_pattern;
 pub mod server;
+pub(crate) mod server_timing;
 pub mod tls;

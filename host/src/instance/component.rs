@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use hyper::Response;
@@ -22,6 +22,7 @@ use crate::instance::failure::GuestFailure;
 use crate::instance::policy::{InstancePolicy, WasiHttpVersion};
 use crate::instance::pool::DirectPool;
 use crate::instance::store::HostState;
+use crate::instance::timing::{InstanceUse, Timing};
 use crate::ops::metrics::Metrics;
 use crate::runtime::compile_cache::{self, CacheOutcome};
 
@@ -165,19 +166,29 @@ impl Component {
         self.factory().policy()
     }
 
-    /// Answers `request`; a guest that fails is logged, counted and answered with a 5xx.
-    pub async fn handle(&self, request: Request) -> Response<WasiBody> {
+    /// Answers `request`, with what it cost in the component; a guest that fails is logged,
+    /// counted and answered with a 5xx.
+    pub async fn handle(&self, request: Request) -> (Response<WasiBody>, Timing) {
+        let mut timing = Timing::default();
         let outcome = match &self.serving {
-            Serving::Direct(pool) => pool.handle(request).await,
+            Serving::Direct(pool) => pool.handle(request, &mut timing).await,
             Serving::Worker(worker) => {
                 let started = Instant::now();
                 let timeout = self.policy().request_timeout;
-                worker
-                    .handle((), request)
-                    .await
+                let instance = Arc::new(OnceLock::new());
+                let outcome = worker.handle(instance.clone(), request).await;
+                timing.guest = started.elapsed();
+                timing.instance = instance.get().copied().unwrap_or_default();
+                // The instantiation is not guest time.
+                if let InstanceUse::Fresh { instantiate } = timing.instance {
+                    timing.guest = timing.guest.saturating_sub(instantiate);
+                }
+                outcome
                     .map_err(|error| GuestFailure::from_worker(error, started.elapsed(), timeout))
             }
         };
-        outcome.unwrap_or_else(|failure| failure.answer(&self.id, self.factory().metrics()))
+        let response =
+            outcome.unwrap_or_else(|failure| failure.answer(&self.id, self.factory().metrics()));
+        (response, timing)
     }
 }

@@ -7,7 +7,8 @@
 //! - [`worker`]: WASI 0.3, through `wasmtime-wasi-http`'s `ProxyHandler` workers;
 //! - [`failure`]: the one mapping from a guest failure to its status, log line and metric;
 //! - [`policy`]: memory and time limits and reuse;
-//! - [`store`]: the data each store carries, and the outbound-request refusal.
+//! - [`store`]: the data each store carries, and the outbound-request refusal;
+//! - [`timing`]: what a request cost in its component (for `Server-Timing`).
 
 pub mod component;
 pub(crate) mod factory;
@@ -15,7 +16,9 @@ pub(crate) mod failure;
 pub mod policy;
 pub(crate) mod pool;
 pub(crate) mod store;
+pub mod timing;
 pub(crate) mod worker;
 
 pub use component::Component;
 pub use policy::{InstancePolicy, WasiHttpVersion};
+pub use timing::{InstanceUse, Timing};

@@ -26,6 +26,7 @@ use crate::http::response::whole_body;
 use crate::instance::factory::InstanceFactory;
 use crate::instance::failure::GuestFailure;
 use crate::instance::store::HostState;
+use crate::instance::timing::{InstanceUse, Timing};
 use crate::runtime::engine::ticks;
 
 /// A WASI 0.2 component's instances: their factory, its WASI 0.2 pre-instance and the idle
@@ -83,17 +84,34 @@ impl DirectPool {
     }
 
     /// Answers `request` with a fresh or reused instance.
-    pub(crate) async fn handle(&self, request: Request) -> Result<Response, GuestFailure> {
+    /// How the instance was got and the time in the guest go into `timing`.
+    pub(crate) async fn handle(
+        &self,
+        request: Request,
+        timing: &mut Timing,
+    ) -> Result<Response, GuestFailure> {
         let policy = self.factory.policy();
         let variables = self.factory.variables();
         let mut live = match self.take_idle(&variables) {
-            Some(live) => live,
-            None => self.instantiate().await?,
+            Some(live) => {
+                timing.instance = InstanceUse::Reused;
+                live
+            }
+            None => {
+                let started = Instant::now();
+                let live = self.instantiate().await?;
+                timing.instance = InstanceUse::Fresh {
+                    instantiate: started.elapsed(),
+                };
+                live
+            }
         };
         live.store.set_epoch_deadline(ticks(policy.request_timeout));
+        let called = Instant::now();
         let outcome = tokio::time::timeout(policy.request_timeout, exchange(&mut live, request))
             .await
             .unwrap_or_else(|_| Err(GuestFailure::out_of_time(policy.request_timeout)));
+        timing.guest = called.elapsed();
         match outcome {
             Ok(response) => {
                 live.served += 1;
@@ -258,6 +276,7 @@ mod tests {
     use crate::config::dir::ConfigDirValues;
     use crate::instance::InstancePolicy;
     use crate::instance::failure::FailureKind;
+    use crate::instance::timing::{InstanceUse, Timing};
     use crate::runtime::engine::EngineOptions;
 
     /// The built component `wasm` from `dist/` as a one-component app under `policy`.
@@ -297,7 +316,7 @@ mod tests {
             .uri(format!("http://localhost{path}"))
             .body(Empty::new().map_err(|e| match e {}).boxed_unsync())
             .expect("a request");
-        match pool.handle(request).await {
+        match pool.handle(request, &mut Timing::default()).await {
             Ok(response) => Ok(response.status().as_u16()),
             Err(failure) => Err(failure.kind),
         }
@@ -383,6 +402,31 @@ mod tests {
         assert_eq!(get(pool(&app), "/api/symbol").await, Ok(200));
         assert_eq!(made(&app), 2, "and that one is reused in turn");
         assert_eq!(live(&app), 1, "the expired one is gone");
+    }
+
+    #[tokio::test]
+    async fn the_timing_says_whether_the_instance_was_made_for_the_request() {
+        let app = app("heart_http.wasm", reuse(2));
+        let mut use_of = Vec::new();
+        for _ in 0..3 {
+            let request = hyper::Request::builder()
+                .uri("http://localhost/api/symbol")
+                .body(Empty::new().map_err(|e| match e {}).boxed_unsync())
+                .expect("a request");
+            let mut timing = Timing::default();
+            let response = pool(&app).handle(request, &mut timing).await;
+            assert_eq!(
+                response.map(|r| r.status()).ok(),
+                Some(hyper::StatusCode::OK)
+            );
+            assert!(timing.guest > Duration::ZERO, "the guest ran");
+            use_of.push(match timing.instance {
+                InstanceUse::Fresh { instantiate } if instantiate > Duration::ZERO => "fresh",
+                InstanceUse::Reused => "reused",
+                other => panic!("{other:?}"),
+            });
+        }
+        assert_eq!(use_of, ["fresh", "reused", "fresh"]);
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::config::Snapshot;
+use crate::instance::timing::InstanceUse;
 
 /// Refuses every outbound HTTP request: heart-display components have
 /// `allowed_outbound_hosts = []`, and the host enforces it rather than trusting the manifest.
@@ -55,6 +56,10 @@ pub struct HostState {
     variables: Snapshot,
     /// Made on the first read through the rc.1 interface: most guests never use it.
     rc1_variables: std::cell::OnceCell<wasmtime_wasi_config::WasiConfigVariables>,
+    /// Requests this store's instance has started.
+    requests: u64,
+    /// How long the instance took to make.
+    instantiated_in: std::time::Duration,
 }
 
 impl std::fmt::Debug for HostState {
@@ -95,6 +100,25 @@ impl HostState {
                 .build(),
             variables,
             rc1_variables: std::cell::OnceCell::new(),
+            requests: 0,
+            instantiated_in: std::time::Duration::ZERO,
+        }
+    }
+
+    /// Records that the instance took `took` to make.
+    pub fn instantiated(&mut self, took: std::time::Duration) {
+        self.instantiated_in = took;
+    }
+
+    /// Counts a request the instance starts, and says whether it is the instance's first.
+    pub fn start_request(&mut self) -> InstanceUse {
+        self.requests += 1;
+        if self.requests == 1 {
+            InstanceUse::Fresh {
+                instantiate: self.instantiated_in,
+            }
+        } else {
+            InstanceUse::Reused
         }
     }
 

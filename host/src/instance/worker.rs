@@ -4,7 +4,7 @@
 //! Pattern follows `wasmtime serve` (wasmtime-cli 48 `src/commands/serve.rs`).
 
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,7 @@ use crate::config::ComponentConfig;
 use crate::instance::factory::InstanceFactory;
 use crate::instance::policy::InstancePolicy;
 use crate::instance::store::HostState;
+use crate::instance::timing::InstanceUse;
 use crate::ops::metrics::Metrics;
 use crate::runtime::engine::ticks;
 
@@ -31,7 +32,9 @@ impl HandlerState for InstanceFactory {
         let mut store = self.new_store();
         let started = Instant::now();
         let proxy = self.pre().instantiate_async(&mut store).await?;
-        self.instantiated(started.elapsed());
+        let took = started.elapsed();
+        store.data_mut().instantiated(took);
+        self.instantiated(took);
         let policy = self.policy();
         Ok(Instance {
             store,
@@ -93,7 +96,8 @@ pub struct Worker {
 
 impl WorkerState for Worker {
     type StoreData = HostState;
-    type RequestData = ();
+    /// Where the request learns how it got its instance.
+    type RequestData = Arc<OnceLock<InstanceUse>>;
 
     fn should_accept_request(&self, concurrent: usize, total: usize) -> ShouldAccept {
         if total >= self.policy.max_reuse {
@@ -108,9 +112,10 @@ impl WorkerState for Worker {
     fn on_request_start(
         &self,
         mut store: StoreContextMut<'_, HostState>,
-        _data: (),
+        data: Self::RequestData,
         _task_group: TaskGroupId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>> {
+        let _ = data.set(store.data_mut().start_request());
         // A reused instance sees the variables as of this request, and a fresh time budget.
         store.data_mut().set_variables(self.config.snapshot());
         store.set_epoch_deadline(ticks(self.policy.request_timeout));

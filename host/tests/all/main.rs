@@ -15,5 +15,6 @@ mod presence;
 mod reclaim;
 mod reuse;
 mod sandbox;
+mod server_timing;
 mod support;
 mod tls;
