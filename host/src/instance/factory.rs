@@ -107,8 +107,9 @@ impl InstanceFactory {
         store
     }
 
-    /// Records an instance made in `took`.
-    pub(crate) fn instantiated(&self, took: Duration) {
+    /// Records an instance made in `took`, in the metrics and in its store's `state`.
+    pub(crate) fn instantiated(&self, state: &mut HostState, took: Duration) {
+        state.instantiated(took);
         self.metrics.instantiation.observe(took.as_secs_f64());
         self.metrics.active_instances.inc();
     }

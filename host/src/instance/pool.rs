@@ -1,5 +1,5 @@
-//! The WASI 0.2 instance pool: components served in the request's own task: take an idle instance (or make a
-//! fresh one), call `wasi:http/incoming-handler.handle` while reading the response body as the
+//! The WASI 0.2 instance pool: components served in the request's own task. Take an idle
+//! instance (or make a fresh one), call `wasi:http/incoming-handler.handle` while reading the response body as the
 //! guest writes it, and answer with the whole body (so it has a `Content-Length`).
 //!
 //! No worker task and no cross-thread hand-off per request (the `ProxyHandler` path costs two
@@ -26,7 +26,7 @@ use crate::http::response::whole_body;
 use crate::instance::factory::InstanceFactory;
 use crate::instance::failure::GuestFailure;
 use crate::instance::store::HostState;
-use crate::instance::timing::{InstanceUse, Timing};
+use crate::instance::timing::Timing;
 use crate::runtime::engine::ticks;
 
 /// A WASI 0.2 component's instances: their factory, its WASI 0.2 pre-instance and the idle
@@ -46,12 +46,10 @@ impl std::fmt::Debug for DirectPool {
     }
 }
 
-/// An instance and its store.
+/// An instance and its store (which counts the requests it has started).
 struct Live {
     store: Store<HostState>,
     proxy: Proxy,
-    /// Requests it has answered.
-    served: usize,
     /// When it last finished a request.
     idle_since: Instant,
 }
@@ -59,7 +57,7 @@ struct Live {
 impl std::fmt::Debug for Live {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Live")
-            .field("served", &self.served)
+            .field("requests", &self.store.data().requests())
             .finish_non_exhaustive()
     }
 }
@@ -83,8 +81,8 @@ impl DirectPool {
         &self.factory
     }
 
-    /// Answers `request` with a fresh or reused instance.
-    /// How the instance was got and the time in the guest go into `timing`.
+    /// Answers `request` with a fresh or reused instance; how the instance was got and the
+    /// time in the guest go into `timing`.
     pub(crate) async fn handle(
         &self,
         request: Request,
@@ -93,19 +91,10 @@ impl DirectPool {
         let policy = self.factory.policy();
         let variables = self.factory.variables();
         let mut live = match self.take_idle(&variables) {
-            Some(live) => {
-                timing.instance = InstanceUse::Reused;
-                live
-            }
-            None => {
-                let started = Instant::now();
-                let live = self.instantiate().await?;
-                timing.instance = InstanceUse::Fresh {
-                    instantiate: started.elapsed(),
-                };
-                live
-            }
+            Some(live) => live,
+            None => self.instantiate().await?,
         };
+        timing.instance = live.store.data_mut().start_request();
         live.store.set_epoch_deadline(ticks(policy.request_timeout));
         let called = Instant::now();
         let outcome = tokio::time::timeout(policy.request_timeout, exchange(&mut live, request))
@@ -114,7 +103,6 @@ impl DirectPool {
         timing.guest = called.elapsed();
         match outcome {
             Ok(response) => {
-                live.served += 1;
                 self.put_back(live);
                 Ok(response)
             }
@@ -133,11 +121,11 @@ impl DirectPool {
             .instantiate_async(&mut store)
             .await
             .map_err(GuestFailure::instantiation)?;
-        self.factory.instantiated(started.elapsed());
+        self.factory
+            .instantiated(store.data_mut(), started.elapsed());
         Ok(Live {
             store,
             proxy,
-            served: 0,
             idle_since: Instant::now(),
         })
     }
@@ -167,7 +155,7 @@ impl DirectPool {
     fn put_back(&self, mut live: Live) {
         let policy = self.factory.policy();
         let clean = live.store.data_mut().http().table.is_empty();
-        if live.served >= policy.max_reuse || !clean {
+        if live.store.data().requests() >= policy.max_reuse || !clean {
             self.retire(live);
             return;
         }

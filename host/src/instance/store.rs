@@ -57,7 +57,7 @@ pub struct HostState {
     /// Made on the first read through the rc.1 interface: most guests never use it.
     rc1_variables: std::cell::OnceCell<wasmtime_wasi_config::WasiConfigVariables>,
     /// Requests this store's instance has started.
-    requests: u64,
+    requests: usize,
     /// How long the instance took to make.
     instantiated_in: std::time::Duration,
 }
@@ -108,6 +108,11 @@ impl HostState {
     /// Records that the instance took `took` to make.
     pub fn instantiated(&mut self, took: std::time::Duration) {
         self.instantiated_in = took;
+    }
+
+    /// Requests the instance has started.
+    pub fn requests(&self) -> usize {
+        self.requests
     }
 
     /// Counts a request the instance starts, and says whether it is the instance's first.

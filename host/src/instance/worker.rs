@@ -32,9 +32,7 @@ impl HandlerState for InstanceFactory {
         let mut store = self.new_store();
         let started = Instant::now();
         let proxy = self.pre().instantiate_async(&mut store).await?;
-        let took = started.elapsed();
-        store.data_mut().instantiated(took);
-        self.instantiated(took);
+        self.instantiated(store.data_mut(), started.elapsed());
         let policy = self.policy();
         Ok(Instance {
             store,
