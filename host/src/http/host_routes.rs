@@ -13,31 +13,60 @@ use crate::http::server_timing;
 use crate::instance::Timing;
 use crate::ops::beat;
 
-/// Paths the host answers itself (never a component), each its own `route` label.
-const HOST_ROUTES: [&str; 4] = [
-    "/metrics",
-    "/healthz",
-    "/readyz",
-    "/.well-known/spin/health",
-];
+/// The routes the host answers itself (never a component), each its own `route` label.
+#[derive(Debug, Clone, Copy)]
+enum HostRoute {
+    Metrics,
+    Healthz,
+    Readyz,
+    SpinHealth,
+    /// `GET /api/presence`, when presence is served.
+    Presence,
+    /// `POST /api/beat`, when presence is served.
+    Beat,
+    /// `/native/…` (feature `native-baseline`).
+    #[cfg(feature = "native-baseline")]
+    Native,
+}
+
+impl HostRoute {
+    /// The host route serving `path`, if any: presence only when `presence` is served.
+    fn find(path: &str, presence: bool) -> Option<Self> {
+        match path {
+            "/metrics" => Some(Self::Metrics),
+            "/healthz" => Some(Self::Healthz),
+            "/readyz" => Some(Self::Readyz),
+            "/.well-known/spin/health" => Some(Self::SpinHealth),
+            beat::AVAILABLE_PATH if presence => Some(Self::Presence),
+            beat::PATH if presence => Some(Self::Beat),
+            #[cfg(feature = "native-baseline")]
+            path if path.starts_with(crate::http::native::PREFIX) => Some(Self::Native),
+            _ => None,
+        }
+    }
+
+    /// Its metric label: its path (the prefix for `/native/…`).
+    fn label(self) -> &'static str {
+        match self {
+            Self::Metrics => "/metrics",
+            Self::Healthz => "/healthz",
+            Self::Readyz => "/readyz",
+            Self::SpinHealth => "/.well-known/spin/health",
+            Self::Presence => beat::AVAILABLE_PATH,
+            Self::Beat => beat::PATH,
+            #[cfg(feature = "native-baseline")]
+            Self::Native => crate::http::native::PREFIX,
+        }
+    }
+}
 
 /// The `route` label of a request for `path`: a host route's own path, else the manifest route
 /// that matched it (as Spin labels requests: `/...` for this app's one component), else
 /// `other`. The labels are bounded by the host's routes and the manifest's, whatever paths
 /// clients invent.
 pub(crate) fn route_label<'a>(shared: &'a Shared, path: &str) -> &'a str {
-    let presence_routes = [beat::PATH, beat::AVAILABLE_PATH];
-    if let Some(own) = HOST_ROUTES.iter().find(|r| **r == path) {
-        return own;
-    }
-    #[cfg(feature = "native-baseline")]
-    if path.starts_with(crate::http::native::PREFIX) {
-        return crate::http::native::PREFIX;
-    }
-    if shared.options.presence
-        && let Some(own) = presence_routes.iter().find(|r| **r == path)
-    {
-        return own;
+    if let Some(own) = HostRoute::find(path, shared.options.presence) {
+        return own.label();
     }
     shared
         .app
@@ -93,12 +122,15 @@ enum HostAnswer {
 
 /// The answer of the host's own route for `request`, or the request back when it is not one.
 async fn host_answer(shared: &Shared, request: Request<Incoming>) -> HostAnswer {
+    let Some(route) = HostRoute::find(request.uri().path(), shared.options.presence) else {
+        return HostAnswer::NotOurs(request);
+    };
     let text = "text/plain; charset=utf-8";
-    HostAnswer::Answered(match request.uri().path() {
-        "/healthz" => respond(StatusCode::OK, text, "ok\n"),
-        "/readyz" => respond(StatusCode::OK, text, "ready\n"),
-        "/.well-known/spin/health" => respond(StatusCode::OK, text, "OK"),
-        "/metrics" => {
+    HostAnswer::Answered(match route {
+        HostRoute::Healthz => respond(StatusCode::OK, text, "ok\n"),
+        HostRoute::Readyz => respond(StatusCode::OK, text, "ready\n"),
+        HostRoute::SpinHealth => respond(StatusCode::OK, text, "OK"),
+        HostRoute::Metrics => {
             let metrics = shared.app.metrics();
             metrics.record_presence(&shared.app.presence().counts());
             respond(
@@ -107,13 +139,10 @@ async fn host_answer(shared: &Shared, request: Request<Incoming>) -> HostAnswer 
                 metrics.encode(),
             )
         }
-        beat::PATH if shared.options.presence => beat::answer(&shared.app, request).await,
-        beat::AVAILABLE_PATH if shared.options.presence => beat::availability(&request),
+        HostRoute::Beat => beat::answer(&shared.app, request).await,
+        HostRoute::Presence => beat::availability(&request),
         #[cfg(feature = "native-baseline")]
-        path if path.starts_with(crate::http::native::PREFIX) => {
-            crate::http::native::answer(&shared.app, &request)
-        }
-        _ => return HostAnswer::NotOurs(request),
+        HostRoute::Native => crate::http::native::answer(&shared.app, &request),
     })
 }
 
