@@ -151,20 +151,6 @@ impl App {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let wasms = read_sources(&manifest, base, read)?;
-        // WASI 0.3 needs Wasmtime's concurrency support, which costs every host call (a task per
-        // call) and every instantiation: it is on only when a component needs it.
-        let concurrent = wasms.values().any(|(_, wasm)| {
-            matches!(
-                wasm_kind::classify(wasm),
-                Ok(WasmKind::Http(WasiHttpVersion::P3))
-            )
-        });
-        let engine = engine::build(options.engine, concurrent)
-            .map_err(|e| AppError::Engine(format!("{e:#}")))?;
-        let linker = linker::build(&engine.engine, concurrent)
-            .map_err(|e| AppError::Engine(format!("{e:#}")))?;
-        let metrics = Arc::new(Metrics::new(&Identity::from_env(&env))?);
         // Each routed component gets a slot, in the order the routes first name it.
         let mut ids: Vec<&str> = Vec::new();
         let mut routes = Vec::new();
@@ -182,6 +168,21 @@ impl App {
                 });
             routes.push((route.clone(), RoutePattern::parse(route), slot));
         }
+        // Each slot's Wasm, with its path.
+        let wasms = read_sources(&manifest, &ids, base, read)?;
+        // WASI 0.3 needs Wasmtime's concurrency support, which costs every host call (a task per
+        // call) and every instantiation: it is on only when a component needs it.
+        let concurrent = wasms.iter().any(|(_, wasm)| {
+            matches!(
+                wasm_kind::classify(wasm),
+                Ok(WasmKind::Http(WasiHttpVersion::P3))
+            )
+        });
+        let engine = engine::build(options.engine, concurrent)
+            .map_err(|e| AppError::Engine(format!("{e:#}")))?;
+        let linker = linker::build(&engine.engine, concurrent)
+            .map_err(|e| AppError::Engine(format!("{e:#}")))?;
+        let metrics = Arc::new(Metrics::new(&Identity::from_env(&env))?);
         let templates = ids
             .iter()
             .map(|id| ((*id).to_owned(), manifest.component[*id].variables.clone()))
@@ -201,9 +202,9 @@ impl App {
         };
         let components = ids
             .iter()
+            .zip(&wasms)
             .enumerate()
-            .map(|(slot, id)| {
-                let (path, wasm) = &wasms[*id];
+            .map(|(slot, (id, (path, wasm)))| {
                 Component::load(
                     &context,
                     id,
@@ -355,30 +356,27 @@ fn manifest_dir(manifest: &Path) -> PathBuf {
     }
 }
 
-/// Reads the Wasm of every component a route serves, by component id, with its path.
+/// Reads the Wasm of each component in `ids` (the routed ones, by slot), with its path.
 fn read_sources(
     manifest: &Manifest,
+    ids: &[&str],
     base: &Path,
     read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
-) -> Result<BTreeMap<String, (PathBuf, Vec<u8>)>, AppError> {
-    let mut wasms = BTreeMap::new();
-    for trigger in &manifest.trigger.http {
-        let id = &trigger.component;
-        if !matches!(trigger.route, RouteDecl::Path(_)) || wasms.contains_key(id) {
-            continue;
-        }
-        let SourceDecl::Path(source) = &manifest.component[id].source else {
-            unreachable!("Manifest::check refuses remote sources");
-        };
-        let path = base.join(source);
-        let wasm = read(&path).map_err(|source| AppError::ReadWasm {
-            component: id.clone(),
-            path: path.clone(),
-            source,
-        })?;
-        wasms.insert(id.clone(), (path, wasm));
-    }
-    Ok(wasms)
+) -> Result<Vec<(PathBuf, Vec<u8>)>, AppError> {
+    ids.iter()
+        .map(|id| {
+            let SourceDecl::Path(source) = &manifest.component[*id].source else {
+                unreachable!("Manifest::check refuses remote sources");
+            };
+            let path = base.join(source);
+            let wasm = read(&path).map_err(|source| AppError::ReadWasm {
+                component: (*id).to_owned(),
+                path: path.clone(),
+                source,
+            })?;
+            Ok((path, wasm))
+        })
+        .collect()
 }
 
 /// Runs each component's `[component.<id>.build] command` (through `sh -c`, in its workdir).
