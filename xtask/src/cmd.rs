@@ -5,16 +5,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-/// The workspace root (the parent of the xtask crate). `cargo run` names the xtask crate's
-/// directory at run time; the compile-time path is only a fallback, because a build shared
-/// through one target directory may have been compiled in another checkout.
-pub fn root() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-        .parent()
-        .expect("xtask lives one level below the workspace root")
-        .to_path_buf()
-}
+/// The workspace root: found as the tests find it (the running crate's directory, one level
+/// below the root).
+pub use heart_testing::root;
 
 /// `cargo` as invoked by the running cargo (so toolchain overrides carry over).
 pub fn cargo() -> Command {
