@@ -21,6 +21,7 @@ pub fn run(data: &[u8]) {
         path,
         query,
         accept,
+        runtime: None,
     };
     let response = api::handle(&request, &HeartConfig::default(), &[]);
     assert!((200..500).contains(&response.status), "{}", response.status);

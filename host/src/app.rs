@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use heart_core::runtime::POD_NAME_VARIABLE;
 use heart_core::{AlertThreshold, Bpm, Field};
 
 use crate::config::dir::ConfigDirValues;
@@ -210,7 +211,7 @@ impl App {
                     id,
                     (path, wasm),
                     ComponentConfig::new(config.clone(), slot),
-                    manifest.component[*id].environment.clone(),
+                    guest_environment(&manifest.component[*id].environment, &env),
                 )
                 .map_err(|LoadError(message)| AppError::Wasm {
                     component: (*id).to_owned(),
@@ -346,6 +347,22 @@ fn alert_threshold(app_values: &BTreeMap<String, String>) -> AlertThreshold {
         .get(Field::AlertThreshold.variable())
         .and_then(|v| AlertThreshold::parse(v).ok())
         .unwrap_or_default()
+}
+
+/// A component's WASI environment: the manifest's `declared` variables, plus the pod's name
+/// (`POD_NAME` from the Kubernetes downward API, looked up with `env`) where the manifest does
+/// not set it, so the component can name its pod in its frames' runtime figures.
+fn guest_environment<F>(declared: &BTreeMap<String, String>, env: &F) -> BTreeMap<String, String>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let mut environment = declared.clone();
+    if let Some(pod) = env(POD_NAME_VARIABLE).filter(|pod| !pod.is_empty()) {
+        environment
+            .entry(POD_NAME_VARIABLE.to_owned())
+            .or_insert(pod);
+    }
+    environment
 }
 
 /// The directory component paths are relative to.

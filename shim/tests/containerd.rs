@@ -113,6 +113,16 @@ fn the_http_app_serves_every_format_and_metrics_then_stops_on_sigterm() {
         timing.contains("instance;desc=\"fresh\"") && timing.contains("guest;dur="),
         "{timing}"
     );
+    // The frames carry the instance's own figures, its pod named by the container's env.
+    let (_, _, svg) = get(&format!("{base}/heart.svg")).expect("a frame");
+    let svg = String::from_utf8_lossy(&svg);
+    for figure in [
+        "requests=\"1\"",
+        "config-generation=\"1\"",
+        "pod=\"heart-display-0\"",
+    ] {
+        assert!(svg.contains(figure), "no {figure} in {svg}");
+    }
     let (_, _, metrics) = get(&format!("{base}/metrics")).expect("metrics");
     let metrics = String::from_utf8_lossy(&metrics);
     let beats = heart_testing::metric(

@@ -15,11 +15,11 @@ import { chromium } from 'playwright-core';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Starts `heart-host up` on a free port with `extraArgs`; resolves to `{ child, url }`. */
-export function startHost(extraArgs = []) {
+export function startHost(extraArgs = [], env = {}) {
   const bin = process.env.HEART_HOST_BIN;
   if (!bin) throw new Error('HEART_HOST_BIN must point at the heart-host binary (cargo xtask test sets it)');
   const child = spawn(bin, ['up', '--from', join(root, 'spin.toml'), '--listen', '127.0.0.1:0', '--no-cache', ...extraArgs], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
   });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });

@@ -248,6 +248,46 @@ test('under a host without presence the page sends no beat and logs no error', a
   }
 });
 
+test('the opt-in diagnostics line shows what served a frame; off, it fetches nothing', async () => {
+  const served = await startHost(['--instance-reuse', '100'], { POD_NAME: 'heart-display-0' });
+  try {
+    const { page, problems } = await open({ base: served.url });
+    const frames = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/heart.json') frames.push(r.url()); });
+    assert.equal(await page.locator('#diagnostics-on').isChecked(), false, 'off by default');
+    assert.equal(await page.locator('#diagnostics').isVisible(), false);
+    // Two whole beats with the line off: no frame fetched for it.
+    await page.waitForFunction(() => window.heartDisplay.stats().phase >= 2, null, { timeout: 10_000 });
+    assert.deepEqual(frames, []);
+
+    await page.locator('#diagnostics-on').check();
+    // Two polls: the second comes from an instance that already served the first.
+    await page.waitForFunction(() => window.heartDisplay.diagnostics()?.runtime?.requests >= 2, null, { timeout: 10_000 });
+    const { timing, runtime } = await page.evaluate(() => window.heartDisplay.diagnostics());
+    assert.equal(timing.instance, 'reused');
+    assert.ok(timing.guest > 0 && timing.total >= timing.guest, JSON.stringify(timing));
+    assert.ok(runtime.memory_bytes >= 65536 && runtime.age_ms > 0, JSON.stringify(runtime));
+    assert.equal(runtime.config_generation, 1);
+    assert.equal(runtime.pod, 'heart-display-0');
+    const line = await page.locator('#diagnostics').textContent();
+    assert.match(line, /^reused instance · guest [\d.]+ ms · total [\d.]+ ms · memory [\d.]+ MiB · request \d+ of this instance · age [\d.]+ s · config generation 1 · pod heart-display-0$/);
+    mkdirSync(artifacts, { recursive: true });
+    await page.locator('#diagnostics').screenshot({ path: join(artifacts, 'diagnostics.png') });
+
+    // Remembered across a reload, and off again when unticked.
+    await page.reload();
+    await page.waitForFunction(() => window.heartDisplay?.ready === true, null, { timeout: 30_000 });
+    assert.equal(await page.locator('#diagnostics-on').isChecked(), true, 'remembered');
+    await page.waitForFunction(() => window.heartDisplay.diagnostics() !== null, null, { timeout: 10_000 });
+    await page.locator('#diagnostics-on').uncheck();
+    assert.equal(await page.locator('#diagnostics').isVisible(), false);
+    assert.deepEqual(problems, []);
+    await page.close();
+  } finally {
+    await stopHost(served.child);
+  }
+});
+
 /** A plain static file server for web/static and dist/web: no API behind it. */
 function staticServer() {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };

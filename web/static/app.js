@@ -81,6 +81,84 @@ async function startBeats(heart, status) {
   beat();
 }
 
+/** `Server-Timing` as `{name: dur or desc}` (`instance: 'fresh'`, `guest: 0.19`, …). */
+function serverTiming(header) {
+  const metrics = {};
+  for (const metric of (header ?? '').split(',')) {
+    const [name, ...params] = metric.trim().split(';');
+    if (!name) continue;
+    for (const param of params) {
+      const [key, value = ''] = param.trim().split('=');
+      if (key === 'dur') metrics[name] = Number(value);
+      if (key === 'desc') metrics[name] = value.replace(/^"|"$/g, '');
+    }
+  }
+  return metrics;
+}
+
+/** The diagnostics line's text for one frame's `Server-Timing` and runtime figures. */
+function diagnosticsText(timing, runtime) {
+  const ms = (v) => `${v.toFixed(2)} ms`;
+  const parts = [];
+  if (timing.instance) parts.push(`${timing.instance} instance`);
+  if (timing.instantiate !== undefined) parts.push(`instantiate ${ms(timing.instantiate)}`);
+  if (timing.guest !== undefined) parts.push(`guest ${ms(timing.guest)}`);
+  if (timing.total !== undefined) parts.push(`total ${ms(timing.total)}`);
+  if (runtime) {
+    parts.push(`memory ${(runtime.memory_bytes / 1048576).toFixed(1)} MiB`);
+    parts.push(`request ${runtime.requests} of this instance`);
+    parts.push(`age ${(runtime.age_ms / 1000).toFixed(1)} s`);
+    if (runtime.config_generation != null) parts.push(`config generation ${runtime.config_generation}`);
+    if (runtime.pod != null) parts.push(`pod ${runtime.pod}`);
+  }
+  return parts.length ? parts.join(' · ') : 'not served by heart-display';
+}
+
+/**
+ * Runtime diagnostics, opt-in (the checkbox, remembered in localStorage, or `?diagnostics` in
+ * the address): while on and the tab is visible, every 2 s the page fetches a small JSON frame
+ * and shows what served it — the host's `Server-Timing` (fresh or reused instance, its
+ * instantiation, guest and total time) and the component's own figures (memory, requests,
+ * age, config generation, pod). Off, it sends nothing.
+ */
+function startDiagnostics(state) {
+  const box = $('diagnostics-on');
+  const line = $('diagnostics');
+  const KEY = 'heart-display.diagnostics';
+  let timer = null;
+  const poll = async () => {
+    try {
+      const response = await fetch('/heart.json?size=16', { headers: { accept: 'application/json' } });
+      const timing = serverTiming(response.headers.get('server-timing'));
+      const frame = response.ok ? await response.json() : {};
+      state.last = { timing, runtime: frame.runtime ?? null };
+      line.textContent = diagnosticsText(timing, frame.runtime);
+    } catch (e) {
+      state.last = null;
+      line.textContent = `unreachable (${e.message})`;
+    }
+  };
+  const run = () => {
+    clearInterval(timer);
+    timer = null;
+    if (box.checked && !document.hidden) {
+      poll();
+      timer = setInterval(poll, 2000);
+    }
+  };
+  const set = (on) => {
+    box.checked = on;
+    line.hidden = !on;
+    try { localStorage.setItem(KEY, on ? '1' : '0'); } catch (_) { /* storage off */ }
+    run();
+  };
+  let remembered = null;
+  try { remembered = localStorage.getItem(KEY); } catch (_) { /* storage off */ }
+  box.addEventListener('change', () => set(box.checked));
+  document.addEventListener('visibilitychange', run);
+  set(new URLSearchParams(location.search).has('diagnostics') || remembered === '1');
+}
+
 /** A fresh presence status: this tab's client id, beats sent, last state, whether beats go. */
 function presenceStatus() {
   const client = globalThis.crypto?.randomUUID?.()
@@ -170,6 +248,8 @@ async function main() {
   requestAnimationFrame(markFirstFrame);
   const presence = presenceStatus();
   startBeats(heart, presence);
+  const diagnostics = { last: null };
+  startDiagnostics(diagnostics);
 
   // For tests and the curious: read-only views plus the slow-frame hook. (Not `window.heart`:
   // that name already refers to the #heart canvas through named element access.)
@@ -181,6 +261,7 @@ async function main() {
     outlinePoints: (t, bpm, love) => Array.from(bundle.outline_points(t, bpm, love)),
     setFrameBurn: (ms) => heart.set_frame_burn_ms(ms),
     presence: () => ({ ...presence }),
+    diagnostics: () => diagnostics.last,
   };
 }
 

@@ -4,6 +4,7 @@ use crate::color::Color;
 use crate::config::{Bpm, HeartConfig, LoveLevel, Seconds, Size};
 use crate::outline::HeartOutline;
 use crate::pulse::PulseWave;
+use crate::runtime::RuntimeFigures;
 use crate::symbol::Symbol;
 
 /// A heart at one moment: the pulsed outline plus the values it was computed from.
@@ -27,6 +28,8 @@ pub struct HeartFrame {
     pub pulse_factor: f64,
     /// The outline scaled by `pulse_factor`.
     pub outline: HeartOutline,
+    /// The figures of the runtime that served it, where a server adds them.
+    pub runtime: Option<RuntimeFigures>,
 }
 
 impl HeartFrame {
@@ -49,7 +52,13 @@ impl HeartFrame {
             symbol: Symbol::for_bpm(config.bpm),
             pulse_factor,
             outline: HeartOutline::scaled(pulse_factor),
+            runtime: None,
         }
+    }
+
+    /// The same frame carrying `runtime`'s figures.
+    pub fn with_runtime(self, runtime: Option<RuntimeFigures>) -> Self {
+        Self { runtime, ..self }
     }
 
     /// A one-line description for titles and alt text.

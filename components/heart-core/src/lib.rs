@@ -11,6 +11,7 @@
 //! - [`config_files`]: the config-directory form (one file per key, a mounted ConfigMap).
 //! - [`frame`]: one computed heart frame ([`HeartFrame`]), the input of every renderer.
 //! - [`render`]: SVG, JSON, text and PNG renderers.
+//! - [`runtime`]: the serving runtime's figures a frame can carry ([`RuntimeFigures`]).
 //! - [`presence`]: the client heartbeat state machine behind `POST /api/beat`.
 //! - [`api`]: the HTTP-agnostic API (plain request → plain response) every adapter serves.
 //!
@@ -32,6 +33,7 @@ pub mod pacing;
 pub mod presence;
 pub mod pulse;
 pub mod render;
+pub mod runtime;
 pub mod symbol;
 
 pub use color::Color;
@@ -41,4 +43,5 @@ pub use frame::HeartFrame;
 pub use outline::{HeartOutline, OUTLINE_POINTS, OutlineRow, Point};
 pub use pacing::{FramePacer, PacingMode};
 pub use pulse::{PulseClock, PulseWave};
+pub use runtime::{InstanceLife, PodName, RuntimeFigures};
 pub use symbol::Symbol;

@@ -36,6 +36,7 @@ fn answer(method: &str, path: &str, query: &str, accept: Option<&str>) -> api::A
         path,
         query,
         accept,
+        runtime: None,
     };
     api::handle(&request, &HeartConfig::default(), ASSETS)
 }

@@ -162,3 +162,66 @@ fn bigger_pulse_fills_more_pixels() {
     };
     assert!(count(&peak) as f64 > count(&rest) as f64 * 1.2);
 }
+
+/// A frame carrying runtime figures: SVG `<runtime>` attributes, JSON `runtime` members and PNG
+/// `runtime-*` chunks give the same values; unknown figures are `null` in JSON and absent
+/// elsewhere; a frame without figures has none of them.
+#[test]
+fn runtime_figures_travel_in_every_format() {
+    let figures = heart_core::RuntimeFigures {
+        memory_bytes: 1_310_720,
+        requests: 3,
+        age_ms: 20.484,
+        config_generation: Some(2),
+        pod: None,
+    };
+    let f = frame(&[("size", "32")], 0.5).with_runtime(Some(figures));
+    let expected = [
+        ("memory-bytes", "1310720"),
+        ("requests", "3"),
+        ("age-ms", "20.484"),
+        ("config-generation", "2"),
+    ];
+
+    let svg = render::svg(&f);
+    let doc = roxmltree::Document::parse(&svg).expect("SVG parses as XML");
+    let runtime = doc
+        .descendants()
+        .find(|n| n.has_tag_name((render::METADATA_NAMESPACE, "runtime")))
+        .expect("a <runtime> element");
+    let attributes: Vec<(&str, &str)> = runtime
+        .attributes()
+        .map(|a| (a.name(), a.value()))
+        .collect();
+    assert_eq!(attributes, expected);
+
+    let json: serde_json::Value = serde_json::from_str(&render::json(&f)).expect("JSON");
+    assert_eq!(
+        json["runtime"],
+        serde_json::json!({
+            "memory_bytes": 1_310_720, "requests": 3, "age_ms": 20.484,
+            "config_generation": 2, "pod": null,
+        })
+    );
+
+    let png = render::png(&f).expect("PNG");
+    let reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .expect("PNG decodes");
+    let chunks: Vec<(String, String)> = reader
+        .info()
+        .uncompressed_latin1_text
+        .iter()
+        .filter(|c| c.keyword.starts_with("runtime-"))
+        .map(|c| (c.keyword.clone(), c.text.clone()))
+        .collect();
+    let want: Vec<(String, String)> = expected
+        .iter()
+        .map(|(k, v)| (format!("runtime-{k}"), (*v).to_owned()))
+        .collect();
+    assert_eq!(chunks, want);
+
+    let plain = frame(&[("size", "32")], 0.5);
+    assert!(!render::svg(&plain).contains("<runtime"));
+    assert!(!render::json(&plain).contains("runtime"));
+}

@@ -2,6 +2,8 @@
 //! thin adapter as the WASI 0.2 build, for hosts already on WASI 0.3 (wasmtime 48, heart-host).
 //! Spin 4.0.2 rejects WASI 0.3.0 components, so the 0.2 build stays the default artifact.
 //!
+//! Heart frames carry the instance's own figures (`heart-guest`), as in the 0.2 build.
+//!
 //! With the `env-config` feature it reads `HEART_*` environment variables instead of
 //! `wasi:config/store@0.2.0-draft-2024-09-27` (which `wasmtime serve` does not provide), as the
 //! 0.2 build's plain-WASI variant does, so `wasmtime serve` can run it with its own instance
@@ -42,6 +44,7 @@ fn into_response(plain: ApiResponse) -> impl IntoResponse {
 /// Handles one request.
 #[spin_sdk::http_service]
 async fn handle(request: Request) -> impl IntoResponse {
+    let started = heart_guest::request_started();
     let config = match api::config_from_variables(variable) {
         Ok(config) => config,
         Err(response) => return into_response(response),
@@ -54,11 +57,14 @@ async fn handle(request: Request) -> impl IntoResponse {
             .iter()
             .filter_map(|v| v.to_str().ok()),
     );
+    let figures = api::is_frame(uri.path())
+        .then(|| heart_guest::figures(started, heart_guest::config_generation(variable)));
     let plain = ApiRequest {
         method: request.method().as_str(),
         path: uri.path(),
         query: uri.query().unwrap_or_default(),
         accept: accept.as_deref(),
+        runtime: figures.as_ref(),
     };
     into_response(api::handle(&plain, &config, heart_assets::ASSETS))
 }

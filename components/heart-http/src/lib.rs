@@ -12,6 +12,9 @@
 //! uses) and write the response body through a poll loop, each step a call into the host. Here
 //! a request costs the few host calls it needs (see `io.rs`).
 //!
+//! Heart frames carry the instance's own figures (`heart-guest`): its memory, requests served,
+//! age, config generation and pod.
+//!
 //! The variables are read once per instance (`config()`): hosts that make an instance per
 //! request (Spin, `wasmtime serve`) read them for every request as before, and heart-host, which
 //! can reuse instances, retires an idle instance once the variables it was made with are
@@ -43,28 +46,33 @@ fn variable(name: &str) -> Result<Option<String>, String> {
     Ok(std::env::var(api::env_variable_name(name)).ok())
 }
 
-/// The app's config as this instance's variables give it: read on the first request, kept
-/// while valid. An invalid or unreadable config is read again on the next request, so its
-/// error is always current.
-fn config() -> Result<&'static HeartConfig, ApiResponse> {
-    static CONFIG: OnceLock<HeartConfig> = OnceLock::new();
+/// The app's config as this instance's variables give it, and the config generation they came
+/// from (where the host says): read on the first request, kept while valid. An invalid or
+/// unreadable config is read again on the next request, so its error is always current.
+fn config() -> Result<&'static (HeartConfig, Option<u64>), ApiResponse> {
+    static CONFIG: OnceLock<(HeartConfig, Option<u64>)> = OnceLock::new();
     if let Some(config) = CONFIG.get() {
         return Ok(config);
     }
     let config = api::config_from_variables(variable)?;
-    Ok(CONFIG.get_or_init(|| config))
+    let generation = heart_guest::config_generation(variable);
+    Ok(CONFIG.get_or_init(|| (config, generation)))
 }
 
 #[spin_sdk::http_component]
 fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+    let started = heart_guest::request_started();
     let plain = match config() {
-        Ok(config) => {
+        Ok((config, generation)) => {
             let head = io::RequestHead::read(&request);
+            let figures =
+                api::is_frame(head.path()).then(|| heart_guest::figures(started, *generation));
             let plain = ApiRequest {
                 method: &head.method,
                 path: head.path(),
                 query: head.query(),
                 accept: head.accept.as_deref(),
+                runtime: figures.as_ref(),
             };
             api::handle(&plain, config, heart_assets::ASSETS)
         }

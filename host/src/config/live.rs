@@ -14,7 +14,24 @@ use heart_manifest::variables::{self, VariableError};
 use crate::config::dir::{self, ConfigDirError, ConfigDirValues};
 
 /// One component's variables as of one generation: cheap to clone, never changes.
-pub type Snapshot = Arc<BTreeMap<String, String>>;
+pub type Snapshot = Arc<Variables>;
+
+/// One component's variable values and the config generation they belong to. Reads as the
+/// map of values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variables {
+    /// The config generation ([`LiveConfig::generation`]).
+    pub generation: u64,
+    values: BTreeMap<String, String>,
+}
+
+impl std::ops::Deref for Variables {
+    type Target = BTreeMap<String, String>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.values
+    }
+}
 
 /// Why a configuration could not be made or applied.
 #[derive(Debug, thiserror::Error)]
@@ -167,7 +184,7 @@ impl Layers {
             .iter()
             .map(|(id, templates)| {
                 variables::expand_component(templates, &app_values, &self.declared)
-                    .map(Arc::new)
+                    .map(|values| Arc::new(Variables { generation, values }))
                     .map_err(|source| ConfigError::Variables {
                         component: id.clone(),
                         source,
@@ -253,6 +270,11 @@ mod tests {
         assert_eq!(live.apply_dir(next.clone()).expect("applies"), 2);
         assert_eq!(before["bpm"], "72", "old snapshots are unchanged");
         assert_eq!(live.snapshot(0)["bpm"], "90");
+        assert_eq!(
+            (before.generation, live.snapshot(0).generation),
+            (1, 2),
+            "each snapshot knows its generation"
+        );
         assert_eq!(live.snapshot(1)["bpm"], "90");
         assert_eq!(live.app_values()["bpm"], "90");
         assert_eq!(live.dir_values(), next);

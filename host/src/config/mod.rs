@@ -12,4 +12,4 @@ pub(crate) mod wasi_store;
 pub(crate) mod watch;
 
 pub(crate) use live::ComponentConfig;
-pub use live::{ConfigError, LiveConfig, Snapshot};
+pub use live::{ConfigError, LiveConfig, Snapshot, Variables};

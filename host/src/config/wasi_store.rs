@@ -2,11 +2,15 @@
 //! 4 implements and the spin-sdk crates import; bound here with a small `bindgen!`) and
 //! `0.2.0-rc.1` (what `wasmtime-wasi-config` 48 implements). Both read the same per-store
 //! snapshot of the component's variables.
+//!
+//! The draft interface also answers one key that is no declared variable:
+//! [`CONFIG_GENERATION_VARIABLE`], the config generation of the snapshot, which heart
+//! components show in their frames' runtime figures (hosts without it leave it unset).
 
-use std::collections::BTreeMap;
-
+use heart_core::runtime::CONFIG_GENERATION_VARIABLE;
 use wasmtime::component::{HasData, Linker};
 
+use crate::config::Variables;
 use crate::instance::store::HostState;
 
 mod draft {
@@ -22,12 +26,16 @@ use draft::wasi::config::store as draft_store;
 /// The draft interface's view: the variables of one store.
 #[derive(Debug)]
 pub struct DraftConfig<'a> {
-    vars: &'a BTreeMap<String, String>,
+    vars: &'a Variables,
 }
 
 impl draft_store::Host for DraftConfig<'_> {
     fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, draft_store::Error>> {
-        Ok(Ok(self.vars.get(&key).cloned()))
+        let value = match self.vars.get(&key) {
+            None if key == CONFIG_GENERATION_VARIABLE => Some(self.vars.generation.to_string()),
+            value => value.cloned(),
+        };
+        Ok(Ok(value))
     }
 
     fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, draft_store::Error>> {

@@ -32,6 +32,7 @@ pub fn answer<B>(app: &App, request: &Request<B>) -> Response<WasiBody> {
         path,
         query: request.uri().query().unwrap_or(""),
         accept: accept.as_deref(),
+        runtime: None,
     };
     // As in the component: a bad config is answered with the core's own error response.
     let answer = match api::config_from_variables(|name| Ok(variables.get(name).cloned())) {

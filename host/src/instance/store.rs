@@ -145,8 +145,8 @@ impl HostState {
         std::sync::Arc::ptr_eq(&self.variables, variables)
     }
 
-    /// The component's variables.
-    pub fn variables(&self) -> &BTreeMap<String, String> {
+    /// The component's variables, with their config generation.
+    pub fn variables(&self) -> &crate::config::Variables {
         &self.variables
     }
 

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use heart_core::HeartConfig;
 use heart_core::api::ApiRequest;
+use heart_core::{HeartConfig, RuntimeFigures};
 
 use crate::support;
 use crate::support::{Host, Options, SERVED_BUILDS};
@@ -15,13 +15,22 @@ fn start(wasm: &str) -> Host {
     })
 }
 
-/// heart-core's own answer to `GET path?query` under the default config, as JSON.
+/// heart-core's own answer to `GET path?query` under the default config, as JSON, with
+/// runtime figures as a component adds them.
 fn core_answer(path: &str, query: &str) -> serde_json::Value {
+    let figures = RuntimeFigures {
+        memory_bytes: 65_536,
+        requests: 1,
+        age_ms: 0.0,
+        config_generation: None,
+        pod: None,
+    };
     let request = ApiRequest {
         method: "GET",
         path,
         query,
         accept: None,
+        runtime: Some(&figures),
     };
     let answer = heart_core::api::handle(&request, &HeartConfig::default(), &[]);
     assert_eq!(answer.status, 200, "heart-core answers {path}?{query}");

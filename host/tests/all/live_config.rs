@@ -93,10 +93,17 @@ fn a_reload_reaches_reused_instances_through_a_new_instance() {
     for _ in 0..3 {
         assert_eq!(host.get("/api/config", None).json()["love_level"], 8);
     }
+    let generation =
+        || host.get("/heart.json", None).json()["runtime"]["config_generation"].clone();
+    assert_eq!(
+        generation(),
+        1,
+        "frames name the generation their instance read"
+    );
     assert_eq!(
         instantiations(),
         Some(1.0),
-        "one instance answered all three"
+        "one instance answered all four"
     );
     publish_values(cm.path(), "v2", "2", "45");
     let took = wait_for(&host, Duration::from_secs(2), |c| {
@@ -106,6 +113,11 @@ fn a_reload_reaches_reused_instances_through_a_new_instance() {
     for _ in 0..3 {
         assert_eq!(host.get("/api/config", None).json()["love_level"], 2);
     }
+    assert_eq!(
+        generation(),
+        2,
+        "the reload's generation reaches the frames"
+    );
     // The guest reads its variables once per instance, so the old instance must not answer
     // again; the new one is reused as before.
     assert_eq!(

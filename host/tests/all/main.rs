@@ -14,6 +14,7 @@ mod pooling;
 mod presence;
 mod reclaim;
 mod reuse;
+mod runtime_figures;
 mod sandbox;
 mod server_timing;
 mod support;

@@ -108,6 +108,8 @@ pub fn host_command(manifest: &Path, options: &Options<'_>) -> Command {
         cmd.arg("--no-cache");
     }
     cmd.env_remove("RUST_LOG");
+    // Hermetic: the pod name the guest sees is the test's to give.
+    cmd.env_remove("POD_NAME");
     for (k, v) in options.env {
         cmd.env(k, v);
     }

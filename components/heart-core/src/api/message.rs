@@ -2,8 +2,10 @@
 
 use serde::Serialize;
 
+use crate::runtime::RuntimeFigures;
+
 /// A request, reduced to what the API looks at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ApiRequest<'a> {
     /// Method, e.g. `GET`.
     pub method: &'a str,
@@ -13,6 +15,9 @@ pub struct ApiRequest<'a> {
     pub query: &'a str,
     /// The `Accept` header, if any.
     pub accept: Option<&'a str>,
+    /// The serving runtime's figures, which heart frames carry; `None` leaves them out. An
+    /// adapter measures them only for paths that render a frame ([`crate::api::is_frame`]).
+    pub runtime: Option<&'a RuntimeFigures>,
 }
 
 /// A response: status, headers and body.

@@ -146,7 +146,7 @@ fn heart(
             Err(e) => return Ok(ApiResponse::error(406, &e.to_string(), None)),
         },
     };
-    let frame = HeartFrame::at(&effective, t);
+    let frame = HeartFrame::at(&effective, t).with_runtime(request.runtime.cloned());
     let body = match format {
         Format::Svg => render::svg(&frame).into_bytes(),
         Format::Json => render::json(&frame).into_bytes(),
@@ -267,6 +267,7 @@ mod tests {
             path,
             query,
             accept: None,
+            runtime: None,
         };
         handle(&request, &HeartConfig::default(), &[])
     }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::frame::HeartFrame;
+use crate::runtime::RuntimeFigures;
 
 /// Rounds to six decimals: enough for pixel work and parity checks, and stable in snapshots.
 fn round6(v: f64) -> f64 {
@@ -34,6 +35,9 @@ pub struct FrameJson {
     pub size: u16,
     /// Outline points `[x, y]` in heart space (centred, y up), already pulse-scaled.
     pub points: Vec<[f64; 2]>,
+    /// The serving runtime's figures, where a server added them (`null` members are unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeFigures>,
 }
 
 impl From<&HeartFrame> for FrameJson {
@@ -55,6 +59,7 @@ impl From<&HeartFrame> for FrameJson {
                 .iter()
                 .map(|p| [round6(p.x), round6(p.y)])
                 .collect(),
+            runtime: frame.runtime.clone(),
         }
     }
 }

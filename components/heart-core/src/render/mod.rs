@@ -16,6 +16,6 @@ pub use format::Format;
 pub use json::{FrameJson, json};
 #[cfg(feature = "png")]
 pub use png::{RenderError, png};
-pub use svg::svg;
+pub use svg::{METADATA_NAMESPACE, svg};
 pub use text::{TextOptions, text};
 pub use viewport::Viewport;

@@ -18,7 +18,8 @@ pub enum RenderError {
 ///
 /// Metadata travels in `tEXt` chunks (`Title`, `bpm`, `symbol`, `weight`, `love-level`,
 /// `phase`, `pulse-factor`, `color`, `Software`); `tEXt` is Latin-1 only, so the symbol is
-/// written by name there and its glyph goes in an `iTXt` chunk `symbol-glyph`.
+/// written by name there and its glyph goes in an `iTXt` chunk `symbol-glyph`. The runtime's
+/// figures, when the frame has them, follow as `runtime-<name>` chunks (all ASCII).
 pub fn png(frame: &HeartFrame) -> Result<Vec<u8>, RenderError> {
     let size = u32::from(frame.size.get());
     let rgba = raster(frame);
@@ -52,6 +53,9 @@ pub fn png(frame: &HeartFrame) -> Result<Vec<u8>, RenderError> {
     ];
     for (keyword, text) in chunks {
         encoder.add_text_chunk(keyword.to_owned(), text)?;
+    }
+    for (name, text) in frame.runtime.iter().flat_map(|r| r.fields()) {
+        encoder.add_text_chunk(format!("runtime-{name}"), text)?;
     }
     encoder.add_itxt_chunk("symbol-glyph".to_owned(), frame.symbol.glyph().to_owned())?;
     let mut writer = encoder.write_header()?;

@@ -8,7 +8,9 @@ use crate::render::viewport::Viewport;
 pub const METADATA_NAMESPACE: &str = "urn:heart-display:frame";
 
 /// Renders `frame` as a standalone SVG document. Every value written comes from validated
-/// types (numbers, a symbol, a colour that is `#rrggbb`), so no text needs escaping.
+/// types (numbers, a symbol, a colour that is `#rrggbb`, a pod name), so no text needs
+/// escaping. The runtime's figures, when the frame has them, are a `<runtime>` element beside
+/// `<heart>` in the metadata, one attribute per known figure.
 pub fn svg(frame: &HeartFrame) -> String {
     let size = frame.size.get();
     let viewport = Viewport::new(f64::from(size));
@@ -24,6 +26,14 @@ pub fn svg(frame: &HeartFrame) -> String {
     }
     path.push(b'Z');
     let path = String::from_utf8(path).expect("the path is ASCII");
+    let runtime = frame.runtime.as_ref().map_or_else(String::new, |figures| {
+        let attributes: String = figures
+            .fields()
+            .iter()
+            .map(|(name, value)| format!(" {name}=\"{value}\""))
+            .collect();
+        format!(r#"<runtime xmlns="{METADATA_NAMESPACE}"{attributes}/>"#)
+    });
     format!(
         concat!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" "#,
@@ -31,7 +41,7 @@ pub fn svg(frame: &HeartFrame) -> String {
             "\n  <title id=\"heart-title\">{title}</title>\n",
             r#"  <metadata><heart xmlns="{ns}" bpm="{bpm}" symbol="{glyph}" symbol-name="{name}" "#,
             r#"weight="{weight:.1}" love-level="{love}" t="{t}" phase="{phase:.6}" "#,
-            r#"pulse-factor="{pulse:.6}" color="{color}"/></metadata>"#,
+            r#"pulse-factor="{pulse:.6}" color="{color}"/>{runtime}</metadata>"#,
             "\n  <path d=\"{path}\" fill=\"{color}\"/>\n</svg>\n"
         ),
         size = size,
@@ -46,6 +56,7 @@ pub fn svg(frame: &HeartFrame) -> String {
         phase = frame.phase,
         pulse = frame.pulse_factor,
         color = frame.color.hex(),
+        runtime = runtime,
         path = path,
     )
 }

@@ -1,0 +1,74 @@
+//! What a heart-display component knows about its own instance, measured where it runs: its
+//! linear memory, the requests it has served and its age (WASI's monotonic clock), and the pod
+//! named by its environment. Both HTTP components (WASI 0.2 and 0.3) put these into the
+//! frames they serve as [`RuntimeFigures`]; the config generation comes from their variables.
+#![deny(missing_docs)]
+
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Instant;
+
+use heart_core::runtime::{CONFIG_GENERATION_VARIABLE, InstanceLife, POD_NAME_VARIABLE};
+use heart_core::{PodName, RuntimeFigures};
+
+/// This instance's requests and first-request time.
+static LIFE: Mutex<InstanceLife<Instant>> = Mutex::new(InstanceLife::new());
+
+/// Counts a request this instance serves. Every request counts, whether or not its answer
+/// carries the figures.
+pub fn request_started() -> (u64, std::time::Duration) {
+    LIFE.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .serve(Instant::now(), |first, now| now.duration_since(first))
+}
+
+/// The figures for the request `started` counted ([`request_started`]), with the config
+/// generation the instance's variables came from.
+pub fn figures(
+    started: (u64, std::time::Duration),
+    config_generation: Option<u64>,
+) -> RuntimeFigures {
+    let (requests, age) = started;
+    RuntimeFigures {
+        memory_bytes: memory_bytes(),
+        requests,
+        age_ms: (age.as_secs_f64() * 1e6).round() / 1e3,
+        config_generation,
+        pod: pod().clone(),
+    }
+}
+
+/// The config generation as `variable` (the component's variable lookup) gives it: `None`
+/// where the host does not say, or says something that is not a generation.
+pub fn config_generation(
+    variable: impl FnOnce(&str) -> Result<Option<String>, String>,
+) -> Option<u64> {
+    match variable(CONFIG_GENERATION_VARIABLE) {
+        Ok(Some(raw)) => raw.parse().ok(),
+        Ok(None) | Err(_) => None,
+    }
+}
+
+/// The pod name from the environment, read once; a value that is not a pod name is reported
+/// on stderr and left out.
+fn pod() -> &'static Option<PodName> {
+    static POD: OnceLock<Option<PodName>> = OnceLock::new();
+    POD.get_or_init(|| {
+        let raw = std::env::var(POD_NAME_VARIABLE).ok()?;
+        PodName::parse(&raw)
+            .map_err(|e| eprintln!("runtime figures: {e}; leaving the pod out"))
+            .ok()
+    })
+}
+
+/// The instance's linear memory in bytes.
+#[cfg(target_arch = "wasm32")]
+fn memory_bytes() -> u64 {
+    const PAGE: u64 = 64 * 1024;
+    core::arch::wasm32::memory_size(0) as u64 * PAGE
+}
+
+/// Native builds (tests, clippy) have no linear memory to measure.
+#[cfg(not(target_arch = "wasm32"))]
+fn memory_bytes() -> u64 {
+    0
+}
