@@ -12,7 +12,7 @@ use crate::config::dir::ConfigDirValues;
 use crate::config::{ComponentConfig, ConfigError, LiveConfig};
 use crate::http::route_pattern::RoutePattern;
 use crate::instance::component::{LoadContext, LoadError};
-use crate::instance::{Component, InstancePolicy, WasiHttpVersion};
+use crate::instance::{Closing, Component, InstancePolicy, WasiHttpVersion};
 use crate::manifest::{Manifest, ManifestError, RouteDecl, SourceDecl};
 use crate::ops::metrics::{Identity, Metrics};
 use crate::ops::presence::Presence;
@@ -99,6 +99,8 @@ pub struct App {
     config: Arc<LiveConfig>,
     metrics: Arc<Metrics>,
     presence: Presence,
+    /// Whether open streams are asked to end (shutdown).
+    closing: Closing,
     engine: HostEngine,
     /// The pool's size ([`EngineOptions::max_instances`]).
     max_instances: u32,
@@ -194,12 +196,14 @@ impl App {
             options.config_dir.clone(),
             templates,
         )?);
+        let closing = Closing::default();
         let context = LoadContext {
             engine: &engine.engine,
             linker: &linker,
             cache_dir: options.cache_dir.as_deref(),
             policy: options.policy,
             metrics: &metrics,
+            closing: &closing,
         };
         let components = ids
             .iter()
@@ -230,12 +234,19 @@ impl App {
             config,
             metrics,
             presence: Presence::default(),
+            closing,
             engine,
             max_instances: options.engine.max_instances,
             _ticker: ticker,
         };
         app.config_applied();
         Ok(app)
+    }
+
+    /// Asks every open stream (`/live`) to end with its closing frame: the server is shutting
+    /// down.
+    pub fn close_streams(&self) {
+        self.closing.close();
     }
 
     /// The component serving `path`, by Spin's rules: exact routes beat wildcards, and longer

@@ -111,6 +111,10 @@ struct UpArgs {
     /// Seconds to let in-flight requests finish on SIGTERM/SIGINT, 0..=3600 [default: 10].
     #[arg(long, env = "HEART_SHUTDOWN_GRACE_SECS")]
     shutdown_grace_secs: Option<String>,
+    /// Streams (`/live`) open at once; more get 503 with Retry-After, 0..=10000
+    /// [default: 32].
+    #[arg(long, env = "HEART_MAX_STREAMS")]
+    max_streams: Option<String>,
     /// Leave out the presence service (`GET /api/presence`, `POST /api/beat`): the component
     /// answers those paths, as under Spin, and pages do not send beats.
     #[arg(long)]
@@ -156,6 +160,7 @@ fn up(args: UpArgs) -> Result<()> {
             n if n == settings::REQUEST_TIMEOUT_MS.name => &args.request_timeout_ms,
             n if n == settings::INSTANCE_REUSE.name => &args.instance_reuse,
             n if n == settings::SHUTDOWN_GRACE_SECS.name => &args.shutdown_grace_secs,
+            n if n == settings::MAX_STREAMS.name => &args.max_streams,
             _ => &None,
         }
         .clone()

@@ -113,6 +113,15 @@ pub const SHUTDOWN_GRACE_SECS: Whole<u64> = Whole {
     unit: "s",
 };
 
+/// Streams (`/live`) open at once.
+pub const MAX_STREAMS: Whole<usize> = Whole {
+    name: "HEART_MAX_STREAMS",
+    flag: Some("max-streams"),
+    default: 32,
+    range: 0..=10_000,
+    unit: "",
+};
+
 /// The container's port (`heart-host up` takes `--listen` instead): containerd-shim-spin's
 /// default, 80.
 pub const PORT: Whole<u16> = Whole {
@@ -142,6 +151,8 @@ pub struct Settings {
     pub instance_reuse: usize,
     /// See [`SHUTDOWN_GRACE_SECS`].
     pub shutdown_grace_secs: u64,
+    /// See [`MAX_STREAMS`].
+    pub max_streams: usize,
     /// See [`CONFIG_DIR`].
     pub config_dir: Option<PathBuf>,
     /// See [`CACHE_DIR`].
@@ -159,6 +170,7 @@ impl Settings {
             request_timeout_ms: REQUEST_TIMEOUT_MS.read(&lookup)?,
             instance_reuse: INSTANCE_REUSE.read(&lookup)?,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS.read(&lookup)?,
+            max_streams: MAX_STREAMS.read(&lookup)?,
             config_dir: lookup(CONFIG_DIR).map(PathBuf::from),
             cache_dir: lookup(CACHE_DIR).map(PathBuf::from),
         })
@@ -201,6 +213,7 @@ impl Settings {
         ServerOptions {
             max_concurrent_requests: self.max_instances as usize,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            max_streams: self.max_streams,
             ..ServerOptions::default()
         }
     }

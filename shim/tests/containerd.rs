@@ -123,6 +123,13 @@ fn the_http_app_serves_every_format_and_metrics_then_stops_on_sigterm() {
     ] {
         assert!(svg.contains(figure), "no {figure} in {svg}");
     }
+    // The live stream runs through the shim too: frames, then its closing frame.
+    let (status, ct, live) =
+        get(&format!("{base}/live?seconds=1&fps=5&ascii=1")).expect("a stream");
+    let live = String::from_utf8_lossy(&live);
+    assert_eq!((status, ct.as_str()), (200, "text/plain; charset=utf-8"));
+    assert!(live.matches("\x1b[H").count() >= 4, "frames: {live:?}");
+    assert!(live.contains("the stream ran its 1 s"), "{live:?}");
     let (_, _, metrics) = get(&format!("{base}/metrics")).expect("metrics");
     let metrics = String::from_utf8_lossy(&metrics);
     let beats = heart_testing::metric(

@@ -44,7 +44,7 @@ struct Need {
 }
 
 /// Everything, once.
-const NEEDS: [Need; 10] = [
+const NEEDS: [Need; 12] = [
     Need {
         debian: &["gcc"],
         probe: Probe::OnPath("cc"),
@@ -91,6 +91,18 @@ const NEEDS: [Need; 10] = [
         debian: &["prometheus"],
         probe: Probe::OnPath("promtool"),
         why: "promtool and a live Prometheus in the deploy suite",
+        for_up: false,
+    },
+    Need {
+        debian: &["tmux"],
+        probe: Probe::OnPath("tmux"),
+        why: "the live stream's terminal test (what a terminal shows)",
+        for_up: false,
+    },
+    Need {
+        debian: &["curl"],
+        probe: Probe::OnPath("curl"),
+        why: "the live stream's terminal test (`curl -N`, as the README runs it)",
         for_up: false,
     },
     Need {

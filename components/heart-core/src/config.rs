@@ -30,6 +30,14 @@ pub enum Field {
     Samples,
     /// Length of an ECG window in seconds (per request only).
     Window,
+    /// Frames per second of a live stream (per request only).
+    Fps,
+    /// Columns of a live stream's text grid (per request only).
+    Cols,
+    /// Rows of a live stream's heart grid (per request only).
+    Rows,
+    /// How long a live stream runs, in seconds (per request only).
+    Duration,
 }
 
 impl Field {
@@ -53,6 +61,10 @@ impl Field {
             Self::Time => "time",
             Self::Samples => "samples",
             Self::Window => "window",
+            Self::Fps => "fps",
+            Self::Cols => "cols",
+            Self::Rows => "rows",
+            Self::Duration => "seconds",
         }
     }
 
@@ -67,6 +79,10 @@ impl Field {
             Self::Time => "t",
             Self::Samples => "samples",
             Self::Window => "window",
+            Self::Fps => "fps",
+            Self::Cols => "cols",
+            Self::Rows => "rows",
+            Self::Duration => "seconds",
         }
     }
 
@@ -81,6 +97,10 @@ impl Field {
             Self::Time => "t",
             Self::Samples => "samples",
             Self::Window => "window",
+            Self::Fps => "fps",
+            Self::Cols => "cols",
+            Self::Rows => "rows",
+            Self::Duration => "seconds",
         }
     }
 
@@ -95,6 +115,10 @@ impl Field {
             Self::Time => "t",
             Self::Samples => "samples",
             Self::Window => "window",
+            Self::Fps => "fps",
+            Self::Cols => "cols",
+            Self::Rows => "rows",
+            Self::Duration => "seconds",
         }
     }
 
@@ -363,7 +387,13 @@ impl HeartConfig {
             Field::Color => self.color = Color::parse(raw)?,
             Field::Size => self.size = Size::parse(raw)?,
             Field::AlertThreshold => self.alert_threshold = AlertThreshold::parse(raw)?,
-            Field::Time | Field::Samples | Field::Window => {
+            Field::Time
+            | Field::Samples
+            | Field::Window
+            | Field::Fps
+            | Field::Cols
+            | Field::Rows
+            | Field::Duration => {
                 return Err(ConfigError::UnknownKey {
                     key: field.variable().to_owned(),
                 });
@@ -404,7 +434,13 @@ impl HeartConfig {
             Field::Color => Some(self.color.to_string()),
             Field::Size => Some(self.size.to_string()),
             Field::AlertThreshold => Some(self.alert_threshold.to_string()),
-            Field::Time | Field::Samples | Field::Window => None,
+            Field::Time
+            | Field::Samples
+            | Field::Window
+            | Field::Fps
+            | Field::Cols
+            | Field::Rows
+            | Field::Duration => None,
         }
     }
 }

@@ -4,7 +4,9 @@
 //! tests), `/sandbox?port=N` reports what the sandbox let it do (outbound HTTP and TCP to
 //! 127.0.0.1:N, reading files, listing `/`, its environment, the variable `var`),
 //! `/scribble` and `/scan` probe what one request leaves in guest memory for the next
-//! ([`memory_probe`]) — and answers `200 ok` on any other path. Never deployed.
+//! ([`memory_probe`]), `/live?fault=stall` and `/live?fault=spin` start a stream and then stop
+//! writing, waiting or spinning ([`stream_fault`]) — and answers `200 ok` on any other path.
+//! Never deployed.
 #![deny(missing_docs)]
 // The SDK's export macro generates the canonical-ABI glue, which is unsafe code.
 #![allow(unsafe_code)]
@@ -13,10 +15,29 @@
 #[cfg(target_arch = "wasm32")]
 mod memory_probe;
 
-use spin_sdk::http::{Request, Response};
+mod stream_fault;
+
+use spin_sdk::http::conversions::TryFromIncomingRequest;
+use spin_sdk::http::{IncomingRequest, OutgoingResponse, Request, Response, ResponseOutparam};
 
 #[spin_sdk::http_component]
-fn handle(request: Request) -> Response {
+async fn handle(request: IncomingRequest, out: ResponseOutparam) {
+    let path = request.path_with_query().unwrap_or_default();
+    if path == "/live" || path.starts_with("/live?") {
+        return stream_fault::answer(&path, out);
+    }
+    let request = Request::try_from_incoming_request(request)
+        .await
+        .expect("the host sends well-formed requests");
+    let response = answer(request).await;
+    let body = response.body().to_vec();
+    let outgoing = OutgoingResponse::try_from(response).expect("a valid status and headers");
+    out.set_with_body(outgoing, body)
+        .await
+        .expect("the host reads the body");
+}
+
+async fn answer(request: Request) -> Response {
     match request.path() {
         "/trap" => std::process::abort(),
         "/loop" => {
@@ -35,7 +56,7 @@ fn handle(request: Request) -> Response {
             std::thread::sleep(std::time::Duration::from_secs(1));
             Response::new(200, "slow ok")
         }
-        "/sandbox" => Response::new(200, sandbox_report(request.query())),
+        "/sandbox" => Response::new(200, sandbox_report(request.query()).await),
         #[cfg(target_arch = "wasm32")]
         "/scribble" => probe_reply(memory_probe::scribble(
             number(request.query(), "seed"),
@@ -73,7 +94,7 @@ fn probe_reply(result: Result<String, String>) -> Response {
 }
 
 /// One line per escape attempt (the variable probe reads `var`, default `undeclared_secret`): `<probe>: denied (<error>)` or `<probe>: allowed (<detail>)`.
-fn sandbox_report(query: &str) -> String {
+async fn sandbox_report(query: &str) -> String {
     let port: u16 = param(query, "port")
         .and_then(|p| p.parse().ok())
         .unwrap_or(9);
@@ -85,13 +106,10 @@ fn sandbox_report(query: &str) -> String {
         Err(error) => format!("{name}: denied ({error})"),
     };
     let url = format!("http://127.0.0.1:{port}/");
-    let http = spin_sdk::http::run(async move {
-        let request = Request::get(url).build();
-        spin_sdk::http::send::<_, Response>(request)
-            .await
-            .map(|r| format!("status {}", r.status()))
-            .map_err(|e| e.to_string())
-    });
+    let http = spin_sdk::http::send::<_, Response>(Request::get(url).build())
+        .await
+        .map(|r| format!("status {}", r.status()))
+        .map_err(|e| e.to_string());
     let tcp = std::net::TcpStream::connect(("127.0.0.1", port))
         .map(|_| "connected".to_owned())
         .map_err(|e| e.to_string());

@@ -1,13 +1,15 @@
 //! The request's head in, the plain response out, in as few `wasi:http` calls as the exchange
 //! needs: method, path-with-query and, for the one route that negotiates, one header lookup;
 //! one `fields.from-list`, the response (its status set only when not 200), its body stream,
-//! `blocking-write-and-flush` per 4 KiB and `finish`.
+//! `blocking-write-and-flush` per 4 KiB and `finish`. A stream (`live.rs`) sends the head the
+//! same way and writes its body over time.
 
 use heart_core::api::{self, ApiResponse};
 use spin_sdk::http::{
     ErrorCode, Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam as RawOutparam;
+use wasi::io::streams::OutputStream;
 
 /// The largest write `blocking-write-and-flush` accepts (WASI 0.2 `wasi:io/streams`).
 const WRITE_LIMIT: usize = 4096;
@@ -65,9 +67,27 @@ impl RequestHead {
 /// Sends `plain` through `out`. A response that cannot be made (a header the host refuses) is
 /// reported to the host as an internal error rather than left unset.
 pub fn respond(out: ResponseOutparam, plain: ApiResponse) {
+    let Some((body, stream)) = send_head(out, plain.status, plain.headers) else {
+        return;
+    };
+    // The head is on its way: a body that cannot be written is left unfinished, which the
+    // host sees as a broken body.
+    if let Err(e) = write_all(&stream, &plain.body) {
+        eprintln!("writing the response body: {e}");
+        return;
+    }
+    finish(body, stream);
+}
+
+/// Sends the response head (`status`, `headers`) through `out` and returns its body and the
+/// body's stream; `None` when the response could not be made (reported to the host).
+pub fn send_head(
+    out: ResponseOutparam,
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+) -> Option<(OutgoingBody, OutputStream)> {
     let out = out.into_inner();
-    let headers: Vec<(String, Vec<u8>)> = plain
-        .headers
+    let headers: Vec<(String, Vec<u8>)> = headers
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value.into_bytes()))
         .collect();
@@ -76,29 +96,21 @@ pub fn respond(out: ResponseOutparam, plain: ApiResponse) {
         Err(e) => return fail(out, format!("response headers refused: {e:?}")),
     };
     // A new response is `200 OK` already (WASI 0.2 `outgoing-response.new`).
-    if plain.status != 200 && response.set_status_code(plain.status).is_err() {
-        return fail(out, format!("status {} refused", plain.status));
+    if status != 200 && response.set_status_code(status).is_err() {
+        return fail(out, format!("status {status} refused"));
     }
     let Ok(body) = response.body() else {
         return fail(out, "response body unavailable".to_owned());
     };
+    let Ok(stream) = body.write() else {
+        return fail(out, "the body stream was already taken".to_owned());
+    };
     RawOutparam::set(out, Ok(response));
-    // The head is on its way: a body that cannot be written is left unfinished, which the
-    // host sees as a broken body.
-    if let Err(e) = write_body(&body, &plain.body) {
-        eprintln!("writing the response body: {e}");
-        return;
-    }
-    if let Err(e) = OutgoingBody::finish(body, None) {
-        eprintln!("finishing the response body: {e:?}");
-    }
+    Some((body, stream))
 }
 
-/// Writes `bytes` to `body`'s stream.
-fn write_body(body: &OutgoingBody, bytes: &[u8]) -> Result<(), String> {
-    let stream = body
-        .write()
-        .map_err(|()| "the body stream was already taken".to_owned())?;
+/// Writes `bytes` to a body's `stream`; an error means the reader is gone.
+pub fn write_all(stream: &OutputStream, bytes: &[u8]) -> Result<(), String> {
     for chunk in bytes.chunks(WRITE_LIMIT) {
         stream
             .blocking_write_and_flush(chunk)
@@ -107,8 +119,17 @@ fn write_body(body: &OutgoingBody, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Ends the body: its stream first, as `wasi:http` requires.
+pub fn finish(body: OutgoingBody, stream: OutputStream) {
+    drop(stream);
+    if let Err(e) = OutgoingBody::finish(body, None) {
+        eprintln!("finishing the response body: {e:?}");
+    }
+}
+
 /// Answers the request with an internal error instead of a response.
-fn fail(out: RawOutparam, message: String) {
+fn fail<T>(out: RawOutparam, message: String) -> Option<T> {
     eprintln!("{message}");
     RawOutparam::set(out, Err(ErrorCode::InternalError(Some(message))));
+    None
 }

@@ -24,11 +24,12 @@
 #![allow(unsafe_code)]
 
 mod io;
+mod live;
 
 use std::sync::OnceLock;
 
 use heart_core::HeartConfig;
-use heart_core::api::{self, ApiRequest, ApiResponse};
+use heart_core::api::{self, ApiRequest, ApiResponse, LiveAnswer};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 
 /// Reads one variable from `wasi:config/store`.
@@ -59,12 +60,33 @@ fn config() -> Result<&'static (HeartConfig, Option<u64>), ApiResponse> {
     Ok(CONFIG.get_or_init(|| (config, generation)))
 }
 
+/// `/live`: a stream, or the response that replaces it (a bad query, `HEAD`).
+fn live(head: &io::RequestHead, config: &HeartConfig, out: ResponseOutparam) {
+    let plain = ApiRequest {
+        method: &head.method,
+        path: head.path(),
+        query: head.query(),
+        accept: None,
+        runtime: None,
+    };
+    match api::live(&plain, config) {
+        Some(LiveAnswer::Stream(stream)) => live::stream(out, &stream, || {
+            variable(api::CLOSING_VARIABLE).is_ok_and(|v| v.as_deref() == Some("true"))
+        }),
+        Some(LiveAnswer::Respond(response)) => io::respond(out, response),
+        None => io::respond(out, api::handle(&plain, config, heart_assets::ASSETS)),
+    }
+}
+
 #[spin_sdk::http_component]
 fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     let started = heart_guest::request_started();
     let plain = match config() {
         Ok((config, generation)) => {
             let head = io::RequestHead::read(&request);
+            if api::streams(head.path()) {
+                return live(&head, config, response_out);
+            }
             let figures =
                 api::is_frame(head.path()).then(|| heart_guest::figures(started, *generation));
             let plain = ApiRequest {

@@ -3,10 +3,13 @@
 //! `0.2.0-rc.1` (what `wasmtime-wasi-config` 48 implements). Both read the same per-store
 //! snapshot of the component's variables.
 //!
-//! The draft interface also answers one key that is no declared variable:
+//! The draft interface also answers two keys that are no declared variables:
 //! [`CONFIG_GENERATION_VARIABLE`], the config generation of the snapshot, which heart
-//! components show in their frames' runtime figures (hosts without it leave it unset).
+//! components show in their frames' runtime figures, and [`CLOSING_VARIABLE`], `true` once the
+//! host shuts down, when open streams end with their closing frame (hosts without them leave
+//! them unset).
 
+use heart_core::api::CLOSING_VARIABLE;
 use heart_core::runtime::CONFIG_GENERATION_VARIABLE;
 use wasmtime::component::{HasData, Linker};
 
@@ -27,12 +30,14 @@ use draft::wasi::config::store as draft_store;
 #[derive(Debug)]
 pub struct DraftConfig<'a> {
     vars: &'a Variables,
+    closing: bool,
 }
 
 impl draft_store::Host for DraftConfig<'_> {
     fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, draft_store::Error>> {
         let value = match self.vars.get(&key) {
             None if key == CONFIG_GENERATION_VARIABLE => Some(self.vars.generation.to_string()),
+            None if key == CLOSING_VARIABLE => self.closing.then(|| "true".to_owned()),
             value => value.cloned(),
         };
         Ok(Ok(value))
@@ -57,6 +62,7 @@ impl HasData for HasDraftConfig {
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     draft_store::add_to_linker::<HostState, HasDraftConfig>(linker, |state| DraftConfig {
         vars: state.variables(),
+        closing: state.streams_closing(),
     })?;
     wasmtime_wasi_config::add_to_linker(linker, |state| {
         wasmtime_wasi_config::WasiConfig::new(state.rc1_variables())

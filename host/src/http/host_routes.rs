@@ -9,7 +9,7 @@ use wasmtime_wasi_http::WasiBody;
 
 use crate::http::response::{declared_length, error, respond};
 use crate::http::server::Shared;
-use crate::http::server_timing;
+use crate::http::{server_timing, streams};
 use crate::instance::Timing;
 use crate::ops::beat;
 
@@ -146,8 +146,8 @@ async fn host_answer(shared: &Shared, request: Request<Incoming>) -> HostAnswer 
     })
 }
 
-/// The answer of the component whose manifest route matched, within the body limit and the
-/// server's concurrency.
+/// The answer of the component whose manifest route matched, within the body limit, the
+/// server's concurrency and, for a stream, the stream limit.
 async fn component_answer(
     shared: &Shared,
     request: Request<Incoming>,
@@ -167,6 +167,15 @@ async fn component_answer(
         );
         return (error(StatusCode::PAYLOAD_TOO_LARGE, &message), None);
     }
+    let stream_slot = if heart_core::api::streams(request.uri().path()) {
+        let Some(slot) = streams::admit(&shared.streams) else {
+            let limit = shared.options.max_streams;
+            return (streams::refused(limit, shared.app.metrics()), None);
+        };
+        Some(slot)
+    } else {
+        None
+    };
     let Ok(_permit) = shared.permits.acquire().await else {
         return (
             error(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down"),
@@ -176,5 +185,9 @@ async fn component_answer(
     tracing::debug!(method = %request.method(), uri = %request.uri(), component = %component.id, "request");
     let request = request.map(|body| body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
     let (response, timing) = component.handle(request).await;
+    let response = match stream_slot {
+        Some(slot) => streams::hold(response, slot),
+        None => response,
+    };
     (response, Some(timing))
 }

@@ -6,6 +6,7 @@
 //! - [`route_pattern`]: Spin's route patterns and their precedence;
 //! - [`response`]: responses the host makes itself;
 //! - [`server_timing`]: the `Server-Timing` header every response carries;
+//! - [`streams`]: the limit on open streams (`/live`);
 //! - [`tls`]: HTTPS certificate and key loading and checks;
 //! - `native` (feature `native-baseline`): the in-process baseline route for benchmarks.
 
@@ -16,4 +17,5 @@ pub(crate) mod response;
 pub(crate) mod route_pattern;
 pub mod server;
 pub(crate) mod server_timing;
+pub(crate) mod streams;
 pub mod tls;

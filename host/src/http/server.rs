@@ -35,6 +35,8 @@ pub struct ServerOptions {
     /// Serve the presence service (`GET /api/presence`, `POST /api/beat`). When off, those
     /// paths go to the component like any other, as under Spin.
     pub presence: bool,
+    /// Streams (`/live`) open at once; more get `503` with `Retry-After`.
+    pub max_streams: usize,
 }
 
 impl Default for ServerOptions {
@@ -45,6 +47,7 @@ impl Default for ServerOptions {
             max_request_body: 64 * 1024,
             tls: None,
             presence: true,
+            max_streams: 32,
         }
     }
 }
@@ -59,6 +62,8 @@ pub(crate) struct Shared {
     pub(crate) app: Arc<App>,
     /// One per request a guest may handle at once.
     pub(crate) permits: Semaphore,
+    /// One per open stream.
+    pub(crate) streams: Arc<Semaphore>,
     pub(crate) options: ServerOptions,
 }
 
@@ -73,6 +78,7 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         app,
         permits: Semaphore::new(options.max_concurrent_requests.max(1)),
+        streams: Arc::new(Semaphore::new(options.max_streams)),
         options,
     });
     // Background work that lives as long as the server: config hot reload, presence sweep and
@@ -111,6 +117,8 @@ pub async fn serve(
     for task in background {
         task.abort();
     }
+    // Open streams end with their closing frame, within a frame interval.
+    shared.app.close_streams();
     tracing::info!("shutting down: no new connections; waiting for in-flight requests");
     // Freshly accepted connections get a moment to deliver their request before connections
     // with no request in progress are closed.

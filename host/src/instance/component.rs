@@ -22,6 +22,7 @@ use crate::instance::failure::GuestFailure;
 use crate::instance::policy::{InstancePolicy, WasiHttpVersion};
 use crate::instance::pool::DirectPool;
 use crate::instance::store::HostState;
+use crate::instance::stream::Closing;
 use crate::instance::timing::{InstanceUse, Timing};
 use crate::ops::metrics::Metrics;
 use crate::runtime::compile_cache::{self, CacheOutcome};
@@ -33,6 +34,7 @@ pub(crate) struct LoadContext<'a> {
     pub(crate) cache_dir: Option<&'a Path>,
     pub(crate) policy: InstancePolicy,
     pub(crate) metrics: &'a Arc<Metrics>,
+    pub(crate) closing: &'a Closing,
 }
 
 /// Why a component could not be loaded: Wasmtime's message with its causes.
@@ -118,6 +120,7 @@ impl Component {
             environment,
             context.policy,
             context.metrics.clone(),
+            context.closing.clone(),
         );
         let serving = match factory.pre() {
             ProxyPre::P2(pre) => {
@@ -167,10 +170,13 @@ impl Component {
     }
 
     /// Answers `request`, with what it cost in the component; a guest that fails is logged,
-    /// counted and answered with a 5xx.
+    /// counted and answered with a 5xx. A stream (`/live`) from a WASI 0.2 component is
+    /// answered with its head and a body its guest goes on writing ([`DirectPool::stream`]).
     pub async fn handle(&self, request: Request) -> (Response<WasiBody>, Timing) {
         let mut timing = Timing::default();
+        let streams = heart_core::api::streams(request.uri().path());
         let outcome = match &self.serving {
+            Serving::Direct(pool) if streams => pool.stream(&self.id, request, &mut timing).await,
             Serving::Direct(pool) => pool.handle(request, &mut timing).await,
             Serving::Worker(worker) => {
                 let started = Instant::now();

@@ -14,6 +14,7 @@ use wasmtime_wasi_http::handler::ProxyPre;
 use crate::config::{ComponentConfig, Snapshot};
 use crate::instance::policy::{InstancePolicy, WasiHttpVersion};
 use crate::instance::store::HostState;
+use crate::instance::stream::Closing;
 use crate::ops::metrics::Metrics;
 use crate::runtime::engine::ticks;
 
@@ -26,6 +27,7 @@ pub struct InstanceFactory {
     environment: BTreeMap<String, String>,
     policy: InstancePolicy,
     metrics: Arc<Metrics>,
+    closing: Closing,
 }
 
 impl std::fmt::Debug for InstanceFactory {
@@ -47,6 +49,7 @@ impl InstanceFactory {
         environment: BTreeMap<String, String>,
         policy: InstancePolicy,
         metrics: Arc<Metrics>,
+        closing: Closing,
     ) -> Self {
         let version = match pre {
             ProxyPre::P2(_) => WasiHttpVersion::P2,
@@ -60,6 +63,7 @@ impl InstanceFactory {
             environment,
             policy: policy.for_version(version),
             metrics,
+            closing,
         }
     }
 
@@ -99,6 +103,7 @@ impl InstanceFactory {
             self.config.snapshot(),
             &self.environment,
             self.policy.memory_limit,
+            self.closing.clone(),
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limits());

@@ -115,12 +115,24 @@ impl GuestFailure {
     /// Logs the failure of `component`, counts it in `metrics`, and answers the client.
     pub fn answer(self, component: &str, metrics: &Metrics) -> Response<WasiBody> {
         let kind = self.kind;
+        self.log_and_count(component, metrics);
+        error(kind.status(), kind.message())
+    }
+
+    /// Logs the failure of `component` and counts it in `metrics`: all there is to do once the
+    /// response has gone (a stream whose guest failed midway).
+    pub fn log_and_count(self, component: &str, metrics: &Metrics) {
+        let kind = self.kind;
         tracing::warn!(component, kind = kind.label(), error = %format!("{:#}", self.error), "guest failed");
         metrics
             .guest_failures
             .with_label_values(&[kind.label()])
             .inc();
-        error(kind.status(), kind.message())
+    }
+
+    /// Whether the guest ran out of time.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == FailureKind::Timeout
     }
 }
 

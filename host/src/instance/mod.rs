@@ -8,6 +8,7 @@
 //! - [`failure`]: the one mapping from a guest failure to its status, log line and metric;
 //! - [`policy`]: memory and time limits and reuse;
 //! - [`store`]: the data each store carries, and the outbound-request refusal;
+//! - [`stream`]: long responses (`/live`): progress timeouts, hang-ups, shutdown, counts;
 //! - [`timing`]: what a request cost in its component (for `Server-Timing`).
 
 pub mod component;
@@ -16,9 +17,11 @@ pub(crate) mod failure;
 pub mod policy;
 pub(crate) mod pool;
 pub(crate) mod store;
+pub mod stream;
 pub mod timing;
 pub(crate) mod worker;
 
 pub use component::Component;
 pub use policy::{InstancePolicy, WasiHttpVersion};
+pub use stream::Closing;
 pub use timing::{InstanceUse, Timing};

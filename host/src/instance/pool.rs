@@ -16,16 +16,19 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 use wasmtime::Store;
+use wasmtime::component::Resource;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::handler::{Request, Response};
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
+use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
 
 use crate::config::Snapshot;
 use crate::http::response::whole_body;
 use crate::instance::factory::InstanceFactory;
 use crate::instance::failure::GuestFailure;
 use crate::instance::store::HostState;
+use crate::instance::stream::{ProgressBody, StreamEnd, StreamState};
 use crate::instance::timing::Timing;
 use crate::runtime::engine::ticks;
 
@@ -113,6 +116,82 @@ impl DirectPool {
         }
     }
 
+    /// Answers `request` with a stream (`/live`): a fresh instance, kept for the stream's
+    /// life, which its own task runs while the client reads the body. The head must come
+    /// within the request timeout; after it, the guest runs for as long as its body moves
+    /// ([`super::stream`]), and the instance ends with the stream (it is never reused).
+    pub(crate) async fn stream(
+        &self,
+        component: &str,
+        request: Request,
+        timing: &mut Timing,
+    ) -> Result<Response, GuestFailure> {
+        let limit = self.factory.policy().request_timeout;
+        let mut live = self.instantiate().await?;
+        timing.instance = live.store.data_mut().start_request();
+        let state = StreamState::start(self.factory.metrics().clone());
+        let mut check = state.epoch_check(limit);
+        live.store.epoch_deadline_callback(move |_| check());
+        live.store.set_epoch_deadline(ticks(limit));
+        let Prepared {
+            incoming,
+            outparam,
+            receiver,
+            sender,
+        } = prepare(&mut live, request)?;
+        let called = Instant::now();
+        let metrics = self.factory.metrics().clone();
+        let task_state = state.clone();
+        let component = component.to_owned();
+        tokio::spawn(async move {
+            let end = {
+                let call = live.proxy.wasi_http_incoming_handler().call_handle(
+                    &mut live.store,
+                    incoming,
+                    outparam,
+                );
+                tokio::select! {
+                    result = call => {
+                        drop(take(&sender));
+                        match result {
+                            Ok(()) => None,
+                            Err(error) => Some(GuestFailure::from_call(error)),
+                        }
+                    },
+                    () = task_state.stalled(limit) => Some(GuestFailure::out_of_time(limit)),
+                    () = task_state.hung_up() => None,
+                }
+            };
+            if let Some(failure) = end {
+                task_state.ended(if failure.is_timeout() {
+                    StreamEnd::Stalled
+                } else {
+                    StreamEnd::Failed
+                });
+                failure.log_and_count(&component, &metrics);
+            }
+            drop(live);
+            metrics.active_instances.dec();
+        });
+        let head = tokio::time::timeout(limit, receiver).await;
+        timing.guest = called.elapsed();
+        let response = match head {
+            Ok(Ok(Ok(response))) => response,
+            Ok(Ok(Err(code))) => {
+                return Err(GuestFailure::no_response(format!(
+                    "the guest answered with an error: {code:?}"
+                )));
+            }
+            Ok(Err(_)) => {
+                return Err(GuestFailure::no_response(
+                    "the guest ended without setting a response",
+                ));
+            }
+            Err(_) => return Err(GuestFailure::out_of_time(limit)),
+        };
+        Ok(response.map(|body| ProgressBody::new(body.boxed_unsync(), state).boxed_unsync()))
+    }
+
     async fn instantiate(&self) -> Result<Live, GuestFailure> {
         let mut store = self.factory.new_store();
         let started = Instant::now();
@@ -190,9 +269,20 @@ impl DirectPool {
     }
 }
 
-/// One request through `live`: the call and the reading of its response run together in this
-/// task, since the guest's body writes wait for the reader once the body channel is full.
-async fn exchange(live: &mut Live, request: Request) -> Result<Response, GuestFailure> {
+/// Where the guest's response goes: taken by the outparam's callback, or dropped once the
+/// call returned without setting it.
+type Sender = Arc<Mutex<Option<oneshot::Sender<Outparam>>>>;
+
+/// `request` and its response outparam in `live`'s store, where the response will come, and
+/// the sender that brings it.
+struct Prepared {
+    incoming: Resource<HostIncomingRequest>,
+    outparam: Resource<HostResponseOutparam>,
+    receiver: oneshot::Receiver<Outparam>,
+    sender: Sender,
+}
+
+fn prepare(live: &mut Live, request: Request) -> Result<Prepared, GuestFailure> {
     let (sender, receiver) = oneshot::channel::<Outparam>();
     let sender = Arc::new(Mutex::new(Some(sender)));
     let trap = GuestFailure::from_call;
@@ -204,12 +294,33 @@ async fn exchange(live: &mut Live, request: Request) -> Result<Response, GuestFa
         .new_response_outparam_from_callback({
             let sender = sender.clone();
             move |response| {
-                if let Some(sender) = sender.lock().ok().and_then(|mut s| s.take()) {
+                if let Some(sender) = take(&sender) {
                     let _ = sender.send(response);
                 }
             }
         })
         .map_err(trap)?;
+    Ok(Prepared {
+        incoming,
+        outparam,
+        receiver,
+        sender,
+    })
+}
+
+fn take(sender: &Sender) -> Option<oneshot::Sender<Outparam>> {
+    sender.lock().ok().and_then(|mut s| s.take())
+}
+
+/// One request through `live`: the call and the reading of its response run together in this
+/// task, since the guest's body writes wait for the reader once the body channel is full.
+async fn exchange(live: &mut Live, request: Request) -> Result<Response, GuestFailure> {
+    let Prepared {
+        incoming,
+        outparam,
+        receiver,
+        sender,
+    } = prepare(live, request)?;
     let mut call = pin!(async {
         let result = live
             .proxy
@@ -217,8 +328,8 @@ async fn exchange(live: &mut Live, request: Request) -> Result<Response, GuestFa
             .call_handle(&mut live.store, incoming, outparam)
             .await;
         // The guest has returned: a response it did not set by now will never come.
-        drop(sender.lock().ok().and_then(|mut s| s.take()));
-        result.map_err(trap)
+        drop(take(&sender));
+        result.map_err(GuestFailure::from_call)
     });
     let mut response = pin!(read_response(receiver));
     tokio::select! {

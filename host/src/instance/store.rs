@@ -9,6 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::config::Snapshot;
+use crate::instance::stream::Closing;
 use crate::instance::timing::InstanceUse;
 
 /// Refuses every outbound HTTP request: heart-display components have
@@ -60,6 +61,8 @@ pub struct HostState {
     requests: usize,
     /// How long the instance took to make.
     instantiated_in: std::time::Duration,
+    /// Whether the host asks streams to end.
+    closing: Closing,
 }
 
 impl std::fmt::Debug for HostState {
@@ -73,11 +76,12 @@ impl std::fmt::Debug for HostState {
 impl HostState {
     /// State for a new store: `environment` as WASI env, no arguments, no preopened
     /// directories, no network, guest stdout/stderr passed through; linear memories capped at
-    /// `memory_limit` bytes.
+    /// `memory_limit` bytes; `closing` tells its streams when to end.
     pub fn new(
         variables: Snapshot,
         environment: &BTreeMap<String, String>,
         memory_limit: usize,
+        closing: Closing,
     ) -> Self {
         let mut wasi = WasiCtxBuilder::new();
         wasi.inherit_stdout().inherit_stderr();
@@ -102,6 +106,7 @@ impl HostState {
             rc1_variables: std::cell::OnceCell::new(),
             requests: 0,
             instantiated_in: std::time::Duration::ZERO,
+            closing,
         }
     }
 
@@ -143,6 +148,11 @@ impl HostState {
     /// Whether the store holds `variables` (the very snapshot, not merely equal values).
     pub fn holds_variables(&self, variables: &Snapshot) -> bool {
         std::sync::Arc::ptr_eq(&self.variables, variables)
+    }
+
+    /// Whether the host asks open streams to end.
+    pub fn streams_closing(&self) -> bool {
+        self.closing.is_closing()
     }
 
     /// The component's variables, with their config generation.

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use heart_core::presence::ClientState;
 
+use crate::instance::stream::StreamEnd;
+
 use crate::ops::presence::StateCounts;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
@@ -73,6 +75,13 @@ pub struct Metrics {
     pub beat_latency: Histogram,
     /// `heart_clients{state}`: tracked clients by presence state.
     pub clients: IntGaugeVec,
+    /// `heart_live_streams`: `/live` streams open now.
+    pub live_streams: IntGauge,
+    /// `heart_live_streams_total{end}`: streams ended, by how (`finished`, `client_gone`,
+    /// `stalled`, `failed`, `refused` at the stream limit).
+    pub live_streams_ended: IntCounterVec,
+    /// `heart_live_stream_duration_seconds`: how long streams ran.
+    pub live_stream_duration: Histogram,
 }
 
 impl Metrics {
@@ -152,6 +161,23 @@ impl Metrics {
             Opts::new("heart_clients", "Tracked clients by presence state."),
             &["state"],
         )?;
+        let live_streams = IntGauge::new("heart_live_streams", "Live streams open now.")?;
+        let live_streams_ended = IntCounterVec::new(
+            Opts::new(
+                "heart_live_streams_total",
+                "Live streams ended: finished, client_gone, stalled, failed, or refused at the limit.",
+            ),
+            &["end"],
+        )?;
+        let live_stream_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "heart_live_stream_duration_seconds",
+                "How long live streams ran.",
+            )
+            .buckets(vec![
+                1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+            ]),
+        )?;
         let build_info = build_info()?;
         for collector in [
             Box::new(beats.clone()) as Box<dyn prometheus::core::Collector>,
@@ -168,6 +194,9 @@ impl Metrics {
             Box::new(heart_rate.clone()),
             Box::new(beat_latency.clone()),
             Box::new(clients.clone()),
+            Box::new(live_streams.clone()),
+            Box::new(live_streams_ended.clone()),
+            Box::new(live_stream_duration.clone()),
             Box::new(build_info),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
@@ -182,6 +211,13 @@ impl Metrics {
         }
         for state in ClientState::ALL {
             clients.with_label_values(&[state.name()]);
+        }
+        for end in StreamEnd::ALL
+            .map(StreamEnd::label)
+            .into_iter()
+            .chain(["refused"])
+        {
+            live_streams_ended.with_label_values(&[end]);
         }
         config_generation.set(1);
         let metrics = Self {
@@ -200,6 +236,9 @@ impl Metrics {
             heart_rate,
             beat_latency,
             clients,
+            live_streams,
+            live_streams_ended,
+            live_stream_duration,
         };
         metrics.mark_config_applied();
         Ok(metrics)

@@ -8,6 +8,7 @@ mod container;
 mod guest_faults;
 mod http_api;
 mod isolation;
+mod live;
 mod live_config;
 mod metrics;
 mod pooling;

@@ -3,6 +3,7 @@
 //! benchmark baseline) only converts its world's types to and from these.
 
 mod asset;
+mod live;
 mod message;
 mod negotiate;
 mod query;
@@ -10,8 +11,9 @@ mod routes;
 mod variables;
 
 pub use asset::Asset;
+pub use live::{CLOSING_VARIABLE, LIVE_PATH, LiveAnswer, LiveStream, live};
 pub use message::{ApiRequest, ApiResponse};
 pub use negotiate::{NotAcceptable, accept_field, negotiate};
 pub use query::{Query, QueryError};
-pub use routes::{handle, is_frame, reads_accept};
+pub use routes::{handle, is_frame, reads_accept, streams};
 pub use variables::{config_from_variables, env_variable_name};

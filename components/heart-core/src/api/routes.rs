@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::api::asset::Asset;
+use crate::api::live::{LIVE_PATH, LiveAnswer, live};
 use crate::api::message::{ApiRequest, ApiResponse};
 use crate::api::negotiate::negotiate;
 use crate::api::query::{Query, QueryError};
@@ -38,6 +39,7 @@ enum Route<'a> {
     Symbol,
     Config,
     Presence,
+    Live,
     Asset(&'a Asset),
 }
 
@@ -51,6 +53,9 @@ pub fn handle(request: &ApiRequest<'_>, config: &HeartConfig, assets: &[Asset]) 
             None,
         );
     };
+    if let Route::Live = route {
+        return live_at_once(request, config);
+    }
     let head = request.method == "HEAD";
     if request.method != "GET" && !head {
         let message = format!(
@@ -65,6 +70,7 @@ pub fn handle(request: &ApiRequest<'_>, config: &HeartConfig, assets: &[Asset]) 
         Route::Symbol => symbol(request, config),
         Route::Config => config_route(request, config),
         Route::Presence => presence(request),
+        Route::Live => unreachable!("answered above"),
         Route::Asset(asset) => Ok(asset_response(asset)),
     }
     .unwrap_or_else(|e| ApiResponse::error(400, &e.to_string(), e.parameter().as_deref()));
@@ -87,6 +93,31 @@ pub fn is_frame(path: &str) -> bool {
     matches!(route(path, &[]), Some(Route::Heart(_)))
 }
 
+/// Whether the answer for `path` is a stream an adapter writes over time ([`live`]) rather
+/// than the one response [`handle`] returns.
+pub fn streams(path: &str) -> bool {
+    path == LIVE_PATH
+}
+
+/// `/live` for an adapter that cannot stream: the first frame and the closing frame at once.
+fn live_at_once(request: &ApiRequest<'_>, config: &HeartConfig) -> ApiResponse {
+    match live(request, config) {
+        Some(LiveAnswer::Stream(stream)) => {
+            let mut response = stream.head();
+            let body = [
+                stream.opening(),
+                &stream.frame(std::time::Duration::ZERO),
+                &stream.closing("this server sends one frame of /live"),
+            ]
+            .concat();
+            response.body = body.into_bytes();
+            response
+        }
+        Some(LiveAnswer::Respond(response)) => response,
+        None => unreachable!("routed as /live"),
+    }
+}
+
 fn route<'a>(path: &str, assets: &'a [Asset]) -> Option<Route<'a>> {
     Some(match path {
         "/api/heart" => Route::Heart(None),
@@ -98,12 +129,13 @@ fn route<'a>(path: &str, assets: &'a [Asset]) -> Option<Route<'a>> {
         "/api/symbol" => Route::Symbol,
         "/api/config" => Route::Config,
         AVAILABILITY_PATH => Route::Presence,
+        LIVE_PATH => Route::Live,
         _ => Route::Asset(assets.iter().find(|a| a.path == path)?),
     })
 }
 
 /// The config with any per-request overrides from the query applied.
-fn overridden(config: &HeartConfig, query: &Query) -> Result<HeartConfig, QueryError> {
+pub(crate) fn overridden(config: &HeartConfig, query: &Query) -> Result<HeartConfig, QueryError> {
     let mut effective = config.clone();
     if let Some(bpm) = query.parsed("bpm", Bpm::parse)? {
         effective.bpm = bpm;

@@ -1,0 +1,223 @@
+//! Long responses (`/live`): a guest that streams its body keeps its instance for as long as it
+//! makes progress, and no longer.
+//!
+//! - The per-request timeout becomes a **progress** timeout: a stream may run for minutes,
+//!   but a guest that writes nothing for the request timeout is stopped — by the watchdog
+//!   while it waits (it sleeps or blocks), and by the epoch deadline while it spins (each
+//!   deadline renews only if the body moved since the last one).
+//! - A client that hangs up drops the body: the instance is ended at once, not at the guest's
+//!   next write.
+//! - [`Closing`] is what the host tells streams at shutdown (guests read it as the
+//!   `wasi:config` key [`heart_core::api::CLOSING_VARIABLE`] and end with a closing frame).
+//! - Each stream is counted: open now, how it ended, how long it ran.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, SizeHint};
+use tokio::sync::Notify;
+use wasmtime::UpdateDeadline;
+use wasmtime_wasi_http::WasiBody;
+
+use crate::ops::metrics::Metrics;
+use crate::runtime::engine::ticks;
+
+/// Whether the host asks open streams to end (set once, when shutdown begins).
+#[derive(Debug, Clone, Default)]
+pub struct Closing(Arc<AtomicBool>);
+
+impl Closing {
+    /// Asks every open stream to end.
+    pub fn close(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether streams are asked to end.
+    pub fn is_closing(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// How a stream ended: its `end` label in `heart_live_streams_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The guest finished its body.
+    Finished,
+    /// The client hung up first.
+    ClientGone,
+    /// The guest wrote nothing for the request timeout.
+    Stalled,
+    /// The guest trapped or the body broke.
+    Failed,
+}
+
+impl StreamEnd {
+    /// Every end, for zero series.
+    pub const ALL: [StreamEnd; 4] = [
+        Self::Finished,
+        Self::ClientGone,
+        Self::Stalled,
+        Self::Failed,
+    ];
+
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Finished => "finished",
+            Self::ClientGone => "client_gone",
+            Self::Stalled => "stalled",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// One open stream, shared by its body (which the client reads) and the task running its
+/// guest; dropped by the last of them, which counts it.
+#[derive(Debug)]
+pub(crate) struct StreamState {
+    started: Instant,
+    /// Nanoseconds after `started` when the body last moved.
+    last_progress: AtomicU64,
+    end: OnceLock<StreamEnd>,
+    /// Woken when the client drops the body.
+    hung_up: Notify,
+    metrics: Arc<Metrics>,
+}
+
+impl StreamState {
+    /// A stream starting now, counted as open.
+    pub(crate) fn start(metrics: Arc<Metrics>) -> Arc<Self> {
+        metrics.live_streams.inc();
+        Arc::new(Self {
+            started: Instant::now(),
+            last_progress: AtomicU64::new(0),
+            end: OnceLock::new(),
+            hung_up: Notify::new(),
+            metrics,
+        })
+    }
+
+    fn touch(&self) {
+        let now = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last_progress.store(now, Ordering::Relaxed);
+    }
+
+    /// Time since the body last moved (or since the start).
+    fn idle(&self) -> Duration {
+        let last = Duration::from_nanos(self.last_progress.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
+
+    /// Records how the stream ended; the first end recorded stands.
+    pub(crate) fn ended(&self, end: StreamEnd) {
+        let _ = self.end.set(end);
+    }
+
+    /// Resolves once the body has not moved for `limit`.
+    pub(crate) async fn stalled(&self, limit: Duration) {
+        loop {
+            let idle = self.idle();
+            if idle >= limit {
+                return;
+            }
+            tokio::time::sleep(limit - idle).await;
+        }
+    }
+
+    /// Resolves once the client has dropped the body.
+    pub(crate) async fn hung_up(&self) {
+        self.hung_up.notified().await;
+    }
+
+    /// The epoch-deadline callback for the stream's store: renew the deadline by `limit` while
+    /// the body moved within it, else interrupt the guest (it spins without writing).
+    pub(crate) fn epoch_check(
+        self: &Arc<Self>,
+        limit: Duration,
+    ) -> impl FnMut() -> wasmtime::Result<UpdateDeadline> + Send + Sync + 'static {
+        let state = Arc::downgrade(self);
+        move || match state.upgrade() {
+            Some(state) if state.idle() < limit => Ok(UpdateDeadline::Continue(ticks(limit))),
+            _ => Ok(UpdateDeadline::Interrupt),
+        }
+    }
+}
+
+impl Drop for StreamState {
+    fn drop(&mut self) {
+        let end = self.end.get().copied().unwrap_or(StreamEnd::ClientGone);
+        self.metrics.live_streams.dec();
+        self.metrics
+            .live_streams_ended
+            .with_label_values(&[end.label()])
+            .inc();
+        self.metrics
+            .live_stream_duration
+            .observe(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// A stream's body as the client reads it: each data frame is progress, its end is the
+/// stream's end, and dropping it early means the client hung up.
+pub(crate) struct ProgressBody {
+    inner: WasiBody,
+    state: Arc<StreamState>,
+    done: bool,
+}
+
+impl ProgressBody {
+    /// `inner`, watched for `state`.
+    pub(crate) fn new(inner: WasiBody, state: Arc<StreamState>) -> Self {
+        Self {
+            inner,
+            state,
+            done: false,
+        }
+    }
+}
+
+impl Body for ProgressBody {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(_))) => self.state.touch(),
+            Poll::Ready(Some(Err(_))) => {
+                self.done = true;
+                self.state.ended(StreamEnd::Failed);
+            }
+            Poll::Ready(None) => {
+                self.done = true;
+                self.state.ended(StreamEnd::Finished);
+            }
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for ProgressBody {
+    fn drop(&mut self) {
+        if !self.done {
+            self.state.ended(StreamEnd::ClientGone);
+            self.state.hung_up.notify_one();
+        }
+    }
+}
