@@ -2,7 +2,8 @@
 //! thin adapter as the WASI 0.2 build, for hosts already on WASI 0.3 (wasmtime 48, heart-host).
 //! Spin 4.0.2 rejects WASI 0.3.0 components, so the 0.2 build stays the default artifact.
 //!
-//! Heart frames carry the instance's own figures (`heart-guest`), as in the 0.2 build.
+//! Heart frames carry the instance's own figures (`heart-guest`), and `/live` streams the
+//! terminal heart (`live.rs`), as in the 0.2 build.
 //!
 //! With the `env-config` feature it reads `HEART_*` environment variables instead of
 //! `wasi:config/store@0.2.0-draft-2024-09-27` (which `wasmtime serve` does not provide), as the
@@ -12,8 +13,10 @@
 // The SDK's export macro generates the canonical-ABI glue, which is unsafe code.
 #![allow(unsafe_code)]
 
-use heart_core::api::{self, ApiRequest, ApiResponse};
-use spin_sdk::http::{FullBody, IntoResponse, Request};
+mod live;
+
+use heart_core::api::{self, ApiRequest, ApiResponse, LiveAnswer};
+use spin_sdk::http::{BoxBody, FullBody, Request, Response, box_body};
 
 /// Reads one variable from `wasi:config/store@0.2.0-draft-2024-09-27`.
 #[cfg(not(feature = "env-config"))]
@@ -31,19 +34,24 @@ fn variable(name: &str) -> Result<Option<String>, String> {
 }
 
 /// Converts the plain response into an `http` response.
-fn into_response(plain: ApiResponse) -> impl IntoResponse {
-    let mut builder = spin_sdk::http::Response::builder().status(plain.status);
+fn into_response(plain: ApiResponse) -> Response<BoxBody> {
+    let mut builder = Response::builder().status(plain.status);
     for (name, value) in plain.headers {
         builder = builder.header(name, value);
     }
     builder
-        .body(FullBody::new(bytes::Bytes::from(plain.body)))
+        .body(box_body(FullBody::new(bytes::Bytes::from(plain.body))))
         .expect("status codes and header names come from heart-core and are valid")
+}
+
+/// Whether the host asks open streams to end.
+fn streams_closing() -> bool {
+    variable(api::CLOSING_VARIABLE).is_ok_and(|v| v.as_deref() == Some("true"))
 }
 
 /// Handles one request.
 #[spin_sdk::http_service]
-async fn handle(request: Request) -> impl IntoResponse {
+async fn handle(request: Request) -> Response<BoxBody> {
     let started = heart_guest::request_started();
     let config = match api::config_from_variables(variable) {
         Ok(config) => config,
@@ -57,6 +65,20 @@ async fn handle(request: Request) -> impl IntoResponse {
             .iter()
             .filter_map(|v| v.to_str().ok()),
     );
+    if api::streams(uri.path()) {
+        let plain = ApiRequest {
+            method: request.method().as_str(),
+            path: uri.path(),
+            query: uri.query().unwrap_or_default(),
+            accept: None,
+            runtime: None,
+        };
+        return match api::live(&plain, &config) {
+            Some(LiveAnswer::Stream(stream)) => live::response(stream, streams_closing),
+            Some(LiveAnswer::Respond(response)) => into_response(response),
+            None => into_response(api::handle(&plain, &config, heart_assets::ASSETS)),
+        };
+    }
     let figures = api::is_frame(uri.path())
         .then(|| heart_guest::figures(started, heart_guest::config_generation(variable)));
     let plain = ApiRequest {

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+
+use http_body_util::BodyExt;
 use std::time::{Duration, Instant};
 
 use hyper::Response;
@@ -22,8 +24,9 @@ use crate::instance::failure::GuestFailure;
 use crate::instance::policy::{InstancePolicy, WasiHttpVersion};
 use crate::instance::pool::DirectPool;
 use crate::instance::store::HostState;
-use crate::instance::stream::Closing;
+use crate::instance::stream::{Closing, ProgressBody, StreamEnd, StreamState};
 use crate::instance::timing::{InstanceUse, Timing};
+use crate::instance::worker::RequestSlot;
 use crate::ops::metrics::Metrics;
 use crate::runtime::compile_cache::{self, CacheOutcome};
 
@@ -181,10 +184,25 @@ impl Component {
             Serving::Worker(worker) => {
                 let started = Instant::now();
                 let timeout = self.policy().request_timeout;
-                let instance = Arc::new(OnceLock::new());
-                let outcome = worker.handle(instance.clone(), request).await;
+                let stream = streams.then(|| StreamState::start(self.factory().metrics().clone()));
+                let slot = Arc::new(RequestSlot {
+                    instance: OnceLock::new(),
+                    stream: stream.clone(),
+                });
+                let outcome = worker.handle(slot.clone(), request).await;
                 timing.guest = started.elapsed();
-                timing.instance = instance.get().copied().unwrap_or_default();
+                timing.instance = slot.instance.get().copied().unwrap_or_default();
+                let outcome = match (outcome, stream) {
+                    (Ok(response), Some(stream)) => {
+                        Ok(response.map(|body| ProgressBody::new(body, stream).boxed_unsync()))
+                    }
+                    (outcome, stream) => {
+                        if let (Err(_), Some(stream)) = (&outcome, stream) {
+                            stream.ended(StreamEnd::Failed);
+                        }
+                        outcome
+                    }
+                };
                 // The instantiation is not guest time.
                 if let InstanceUse::Fresh { instantiate } = timing.instance {
                     timing.guest = timing.guest.saturating_sub(instantiate);

@@ -14,7 +14,7 @@ use wasmtime_wasi_http::handler::ProxyPre;
 use crate::config::{ComponentConfig, Snapshot};
 use crate::instance::policy::{InstancePolicy, WasiHttpVersion};
 use crate::instance::store::HostState;
-use crate::instance::stream::Closing;
+use crate::instance::stream::{self, Closing};
 use crate::ops::metrics::Metrics;
 use crate::runtime::engine::ticks;
 
@@ -97,7 +97,8 @@ impl InstanceFactory {
         &self.metrics
     }
 
-    /// A store for a new instance: the current variables, memory limit and time limit.
+    /// A store for a new instance: the current variables, memory limit and time limit (a
+    /// stream's renews while it makes progress: [`stream::deadline_passed`]).
     pub(crate) fn new_store(&self) -> Store<HostState> {
         let state = HostState::new(
             self.config.snapshot(),
@@ -107,7 +108,10 @@ impl InstanceFactory {
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state.limits());
-        store.epoch_deadline_trap();
+        let limit = self.policy.request_timeout;
+        store.epoch_deadline_callback(move |hook| {
+            Ok(stream::deadline_passed(hook.data().stream(), limit))
+        });
         store.set_epoch_deadline(ticks(self.policy.request_timeout));
         store
     }

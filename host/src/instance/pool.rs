@@ -130,8 +130,7 @@ impl DirectPool {
         let mut live = self.instantiate().await?;
         timing.instance = live.store.data_mut().start_request();
         let state = StreamState::start(self.factory.metrics().clone());
-        let mut check = state.epoch_check(limit);
-        live.store.epoch_deadline_callback(move |_| check());
+        live.store.data_mut().set_stream(state.clone());
         live.store.set_epoch_deadline(ticks(limit));
         let Prepared {
             incoming,

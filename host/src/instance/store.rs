@@ -9,7 +9,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::config::Snapshot;
-use crate::instance::stream::Closing;
+use std::sync::Arc;
+
+use crate::instance::stream::{Closing, StreamState};
 use crate::instance::timing::InstanceUse;
 
 /// Refuses every outbound HTTP request: heart-display components have
@@ -63,6 +65,8 @@ pub struct HostState {
     instantiated_in: std::time::Duration,
     /// Whether the host asks streams to end.
     closing: Closing,
+    /// The stream the instance is writing, if its request is one.
+    stream: Option<Arc<StreamState>>,
 }
 
 impl std::fmt::Debug for HostState {
@@ -107,6 +111,7 @@ impl HostState {
             requests: 0,
             instantiated_in: std::time::Duration::ZERO,
             closing,
+            stream: None,
         }
     }
 
@@ -147,7 +152,18 @@ impl HostState {
 
     /// Whether the store holds `variables` (the very snapshot, not merely equal values).
     pub fn holds_variables(&self, variables: &Snapshot) -> bool {
-        std::sync::Arc::ptr_eq(&self.variables, variables)
+        Arc::ptr_eq(&self.variables, variables)
+    }
+
+    /// Marks the instance's request as a stream (its epoch deadline then renews while the
+    /// stream makes progress).
+    pub(crate) fn set_stream(&mut self, stream: Arc<StreamState>) {
+        self.stream = Some(stream);
+    }
+
+    /// The stream the instance is writing, if any.
+    pub(crate) fn stream(&self) -> Option<&StreamState> {
+        self.stream.as_deref()
     }
 
     /// Whether the host asks open streams to end.

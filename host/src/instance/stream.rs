@@ -133,17 +133,19 @@ impl StreamState {
         self.hung_up.notified().await;
     }
 
-    /// The epoch-deadline callback for the stream's store: renew the deadline by `limit` while
-    /// the body moved within it, else interrupt the guest (it spins without writing).
-    pub(crate) fn epoch_check(
-        self: &Arc<Self>,
-        limit: Duration,
-    ) -> impl FnMut() -> wasmtime::Result<UpdateDeadline> + Send + Sync + 'static {
-        let state = Arc::downgrade(self);
-        move || match state.upgrade() {
-            Some(state) if state.idle() < limit => Ok(UpdateDeadline::Continue(ticks(limit))),
-            _ => Ok(UpdateDeadline::Interrupt),
-        }
+    /// How long the guest may still go without writing before it is stopped (zero: now).
+    pub(crate) fn grace(&self, limit: Duration) -> Duration {
+        limit.saturating_sub(self.idle())
+    }
+}
+
+/// What a store's epoch deadline does when it passes: a stream (`stream`) whose body moved
+/// within `limit` gets another `limit`; anything else is interrupted (a trap the caller reports
+/// as a timeout). Every store has this as its epoch-deadline callback.
+pub(crate) fn deadline_passed(stream: Option<&StreamState>, limit: Duration) -> UpdateDeadline {
+    match stream {
+        Some(stream) if stream.idle() < limit => UpdateDeadline::Continue(ticks(limit)),
+        _ => UpdateDeadline::Interrupt,
     }
 }
 

@@ -4,7 +4,7 @@
 //! Pattern follows `wasmtime serve` (wasmtime-cli 48 `src/commands/serve.rs`).
 
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,7 @@ use crate::config::ComponentConfig;
 use crate::instance::factory::InstanceFactory;
 use crate::instance::policy::InstancePolicy;
 use crate::instance::store::HostState;
+use crate::instance::stream::StreamState;
 use crate::instance::timing::InstanceUse;
 use crate::ops::metrics::Metrics;
 use crate::runtime::engine::ticks;
@@ -34,6 +35,7 @@ impl HandlerState for InstanceFactory {
         let proxy = self.pre().instantiate_async(&mut store).await?;
         self.instantiated(store.data_mut(), started.elapsed());
         let policy = self.policy();
+        let stream = Arc::new(Mutex::new(Weak::new()));
         Ok(Instance {
             store,
             proxy,
@@ -42,23 +44,45 @@ impl HandlerState for InstanceFactory {
                 idle_timeout: policy.idle_timeout,
                 request_timeout: policy.request_timeout,
                 sleep: Box::pin(tokio::time::sleep(Duration::MAX)),
+                stream: stream.clone(),
+                hang_up: None,
             },
             state: Worker {
                 policy,
                 config: self.config().clone(),
                 metrics: self.metrics().clone(),
+                stream,
             },
         })
     }
 }
 
+/// The stream an instance is writing, if its request is one: shared by its [`Worker`], which
+/// sets it, and its [`Expiration`], which times it by progress.
+type CurrentStream = Arc<Mutex<Weak<StreamState>>>;
+
+/// Resolves when a stream's client hangs up.
+type HangUp = Pin<Box<dyn Future<Output = ()> + Send + Sync>>;
+
 /// Ends an instance that idles or runs too long (the second line of defence behind the epoch
-/// deadline, as `wasmtime serve` does).
-#[derive(Debug)]
+/// deadline, as `wasmtime serve` does); one writing a stream runs while the stream moves.
 pub struct Expiration {
     idle_timeout: Duration,
     request_timeout: Duration,
     sleep: Pin<Box<tokio::time::Sleep>>,
+    stream: CurrentStream,
+    /// Resolves when the client of the current stream hangs up: the instance then ends at
+    /// once instead of at the guest's next write.
+    hang_up: Option<(Weak<StreamState>, HangUp)>,
+}
+
+impl std::fmt::Debug for Expiration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Expiration")
+            .field("idle_timeout", &self.idle_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl WorkerExpiration for Expiration {
@@ -69,11 +93,31 @@ impl WorkerExpiration for Expiration {
         start: Instant,
     ) -> Poll<()> {
         let me = self.get_mut();
-        let timeout = match status {
-            WorkerStatus::Idle => me.idle_timeout,
-            WorkerStatus::Requests | WorkerStatus::PostReturn => me.request_timeout,
+        let stream = me.stream.lock().ok().and_then(|s| s.upgrade());
+        if let Some(stream) = &stream {
+            let current = Arc::downgrade(stream);
+            if !me
+                .hang_up
+                .as_ref()
+                .is_some_and(|(of, _)| of.ptr_eq(&current))
+            {
+                let watched = stream.clone();
+                let gone = Box::pin(async move { watched.hung_up().await });
+                me.hang_up = Some((current, gone));
+            }
+            if let Some((_, gone)) = &mut me.hang_up
+                && gone.as_mut().poll(cx).is_ready()
+            {
+                return Poll::Ready(());
+            }
+        }
+        let deadline = match (status, stream) {
+            (WorkerStatus::Idle, _) => start.checked_add(me.idle_timeout),
+            // A stream's deadline moves with its progress.
+            (_, Some(stream)) => Instant::now().checked_add(stream.grace(me.request_timeout)),
+            _ => start.checked_add(me.request_timeout),
         };
-        let Some(deadline) = start.checked_add(timeout) else {
+        let Some(deadline) = deadline else {
             return Poll::Pending;
         };
         let deadline = tokio::time::Instant::from_std(deadline);
@@ -90,12 +134,22 @@ pub struct Worker {
     policy: InstancePolicy,
     config: ComponentConfig,
     metrics: Arc<Metrics>,
+    stream: CurrentStream,
+}
+
+/// What a request tells its worker, and learns back.
+#[derive(Debug, Default)]
+pub struct RequestSlot {
+    /// How the request got its instance (set by the worker).
+    pub instance: OnceLock<InstanceUse>,
+    /// The stream, when the request is for one.
+    pub stream: Option<Arc<StreamState>>,
 }
 
 impl WorkerState for Worker {
     type StoreData = HostState;
-    /// Where the request learns how it got its instance.
-    type RequestData = Arc<OnceLock<InstanceUse>>;
+    /// Where the request learns how it got its instance, and its stream if it is one.
+    type RequestData = Arc<RequestSlot>;
 
     fn should_accept_request(&self, concurrent: usize, total: usize) -> ShouldAccept {
         if total >= self.policy.max_reuse {
@@ -113,7 +167,13 @@ impl WorkerState for Worker {
         data: Self::RequestData,
         _task_group: TaskGroupId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>> {
-        let _ = data.set(store.data_mut().start_request());
+        let _ = data.instance.set(store.data_mut().start_request());
+        if let Some(stream) = &data.stream {
+            store.data_mut().set_stream(stream.clone());
+            if let Ok(mut current) = self.stream.lock() {
+                *current = Arc::downgrade(stream);
+            }
+        }
         // A reused instance sees the variables as of this request, and a fresh time budget.
         store.data_mut().set_variables(self.config.snapshot());
         store.set_epoch_deadline(ticks(self.policy.request_timeout));

@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{self, Host, Options, metric, wait_until};
+use crate::support::{self, BUILDS, Host, Options, metric, wait_until};
 
 const HOME: &str = "\x1b[H";
 const ERASE_BELOW: &str = "\x1b[J";
@@ -135,7 +135,16 @@ fn scrape(host: &Host, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 
 #[test]
 fn frames_are_whole_and_the_heart_pulses_as_time_goes_on() {
-    let host = Host::start(Options::default());
+    for (build, wasm) in BUILDS {
+        frames_are_whole(build, wasm);
+    }
+}
+
+fn frames_are_whole(build: &str, wasm: &str) {
+    let host = Host::start(Options {
+        wasm,
+        ..Options::default()
+    });
     let mut live = LiveClient::open(&host, "?fps=10&ascii=1&bpm=90");
     assert_eq!(live.status(), 200, "{}", live.head);
     assert!(
@@ -150,7 +159,7 @@ fn frames_are_whole_and_the_heart_pulses_as_time_goes_on() {
         .collect();
     for frame in &frames {
         // Status line, 20 heart rows, a blank line, 9 ECG rows, footer.
-        assert_eq!(frame.matches("\r\n").count(), 32, "{frame:?}");
+        assert_eq!(frame.matches("\r\n").count(), 32, "{build}: {frame:?}");
         assert!(
             frame.contains("90 bpm") && frame.contains("love 7/10"),
             "{frame:?}"
@@ -160,7 +169,7 @@ fn frames_are_whole_and_the_heart_pulses_as_time_goes_on() {
     let times: Vec<f64> = frames.iter().map(|f| frame_time(f)).collect();
     assert!(
         times.windows(2).all(|w| w[1] > w[0]),
-        "time advances frame to frame: {times:?}"
+        "{build}: time advances frame to frame: {times:?}"
     );
     let span = times[times.len() - 1] - times[0];
     assert!(
@@ -168,7 +177,10 @@ fn frames_are_whole_and_the_heart_pulses_as_time_goes_on() {
         "12 frames at 10 fps span about 1.1 s: {times:?}"
     );
     let pulses: std::collections::BTreeSet<String> = frames.iter().map(|f| pulse(f)).collect();
-    assert!(pulses.len() >= 4, "the heart's phase moves: {pulses:?}");
+    assert!(
+        pulses.len() >= 4,
+        "{build}: the heart's phase moves: {pulses:?}"
+    );
 }
 
 #[test]
@@ -229,31 +241,45 @@ fn a_stream_that_stops_writing_is_stopped_whether_it_waits_or_spins() {
 
 #[test]
 fn a_client_that_hangs_up_frees_the_instance_at_once() {
-    let host = Host::start(Options::default());
-    // One frame a second: the guest is asleep when the client goes.
-    let mut live = LiveClient::open(&host, "?fps=1");
-    live.next_frame().expect("a first frame");
-    assert_eq!(scrape(&host, "heart_live_streams", &[]), Some(1.0));
-    assert_eq!(scrape(&host, "heart_wasm_active_instances", &[]), Some(1.0));
-    let hung_up = Instant::now();
-    drop(live);
-    wait_until(
-        "the instance and the stream are gone",
-        Duration::from_secs(5),
-        || {
-            scrape(&host, "heart_wasm_active_instances", &[]) == Some(0.0)
-                && scrape(&host, "heart_live_streams", &[]) == Some(0.0)
-        },
-    );
-    assert!(
-        hung_up.elapsed() < Duration::from_secs(2),
-        "within a frame interval: {:?}",
-        hung_up.elapsed()
-    );
-    assert_eq!(
-        scrape(&host, "heart_live_streams_total", &[("end", "client_gone")]),
-        Some(1.0)
-    );
+    for (build, wasm) in BUILDS {
+        let host = Host::start(Options {
+            wasm,
+            ..Options::default()
+        });
+        // One frame a second: the guest is asleep when the client goes.
+        let mut live = LiveClient::open(&host, "?fps=1");
+        live.next_frame().expect("a first frame");
+        assert_eq!(
+            scrape(&host, "heart_live_streams", &[]),
+            Some(1.0),
+            "{build}"
+        );
+        assert_eq!(
+            scrape(&host, "heart_wasm_active_instances", &[]),
+            Some(1.0),
+            "{build}"
+        );
+        let hung_up = Instant::now();
+        drop(live);
+        wait_until(
+            &format!("{build}: the instance and the stream are gone"),
+            Duration::from_secs(5),
+            || {
+                scrape(&host, "heart_wasm_active_instances", &[]) == Some(0.0)
+                    && scrape(&host, "heart_live_streams", &[]) == Some(0.0)
+            },
+        );
+        assert!(
+            hung_up.elapsed() < Duration::from_secs(2),
+            "{build}: within a frame interval: {:?}",
+            hung_up.elapsed()
+        );
+        assert_eq!(
+            scrape(&host, "heart_live_streams_total", &[("end", "client_gone")]),
+            Some(1.0),
+            "{build}"
+        );
+    }
 }
 
 #[test]
@@ -303,17 +329,25 @@ fn bad_values_get_the_400_every_route_gives() {
 
 #[test]
 fn shutdown_ends_an_open_stream_with_its_closing_frame() {
-    let mut host = Host::start(Options::default());
-    let mut live = LiveClient::open(&host, "?fps=4");
-    live.next_frame().expect("a frame");
-    support::signal(host.pid(), libc::SIGTERM);
-    let rest = live.rest();
-    assert!(
-        rest.contains("the server is shutting down; the stream ends here"),
-        "{rest:?}"
-    );
-    assert!(rest.contains("\x1b[?25h"), "the cursor is shown again");
-    assert_eq!(host.terminate(Duration::from_secs(10)), Some(0));
+    for (build, wasm) in BUILDS {
+        let mut host = Host::start(Options {
+            wasm,
+            ..Options::default()
+        });
+        let mut live = LiveClient::open(&host, "?fps=4");
+        live.next_frame().expect("a frame");
+        support::signal(host.pid(), libc::SIGTERM);
+        let rest = live.rest();
+        assert!(
+            rest.contains("the server is shutting down; the stream ends here"),
+            "{build}: {rest:?}"
+        );
+        assert!(
+            rest.contains("\x1b[?25h"),
+            "{build}: the cursor is shown again"
+        );
+        assert_eq!(host.terminate(Duration::from_secs(10)), Some(0), "{build}");
+    }
 }
 
 #[test]

@@ -1,0 +1,46 @@
+//! `/live` over a WASI 0.3 body stream: the head at once, then a task of the instance's own
+//! sends a frame every interval of WASI's monotonic clock (`spin_sdk::time::sleep`) until the
+//! stream's time is up, the host says it is shutting down, or the client hangs up (a send
+//! fails). As in the 0.2 build, the frame shown is the one for the time elapsed.
+
+use std::time::{Duration, Instant};
+
+use futures::SinkExt;
+use heart_core::api::LiveStream;
+use spin_sdk::http::{BoxBody, Response, box_body};
+
+/// The response streaming `live`; `closing` says whether the host asks open streams to end.
+pub fn response(live: LiveStream, closing: fn() -> bool) -> Response<BoxBody> {
+    let head = live.head();
+    let (mut frames, body) = spin_sdk::http::body::stream::<String>();
+    spin_sdk::wasip3::spawn(async move {
+        let started = Instant::now();
+        if frames.send(live.opening().to_owned()).await.is_err() {
+            return;
+        }
+        let mut due = Duration::ZERO;
+        let reason = loop {
+            let elapsed = started.elapsed();
+            if elapsed >= live.duration() {
+                break format!("the stream ran its {} s", live.duration().as_secs());
+            }
+            if closing() {
+                break "the server is shutting down; the stream ends here".to_owned();
+            }
+            if frames.send(live.frame(elapsed)).await.is_err() {
+                // The client hung up: nobody reads a closing frame.
+                return;
+            }
+            due = (due + live.interval()).max(elapsed);
+            spin_sdk::time::sleep(due.saturating_sub(started.elapsed())).await;
+        };
+        let _ = frames.send(live.closing(&reason)).await;
+    });
+    let mut builder = Response::builder().status(head.status);
+    for (name, value) in head.headers {
+        builder = builder.header(name, value);
+    }
+    builder
+        .body(box_body(body))
+        .expect("the head comes from heart-core and is valid")
+}
