@@ -5,9 +5,11 @@
 //! - [`metric`]: one sample from a Prometheus text scrape;
 //! - [`signal`]: a signal to a process the test started;
 //! - [`listening_url`]: heart-host's address, from the line it prints once it listens;
+//! - [`golden`]: outputs compared with their checked-in snapshots;
 //! - [`containerd`]: a private containerd with the heart shim on its PATH.
 
 pub mod containerd;
+pub mod golden;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

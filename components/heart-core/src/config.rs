@@ -387,15 +387,9 @@ impl HeartConfig {
             Field::Color => self.color = Color::parse(raw)?,
             Field::Size => self.size = Size::parse(raw)?,
             Field::AlertThreshold => self.alert_threshold = AlertThreshold::parse(raw)?,
-            Field::Time
-            | Field::Samples
-            | Field::Window
-            | Field::Fps
-            | Field::Cols
-            | Field::Rows
-            | Field::Duration => {
+            per_request => {
                 return Err(ConfigError::UnknownKey {
-                    key: field.variable().to_owned(),
+                    key: per_request.variable().to_owned(),
                 });
             }
         }
@@ -434,13 +428,8 @@ impl HeartConfig {
             Field::Color => Some(self.color.to_string()),
             Field::Size => Some(self.size.to_string()),
             Field::AlertThreshold => Some(self.alert_threshold.to_string()),
-            Field::Time
-            | Field::Samples
-            | Field::Window
-            | Field::Fps
-            | Field::Cols
-            | Field::Rows
-            | Field::Duration => None,
+            // The per-request fields are no part of a config.
+            _ => None,
         }
     }
 }

@@ -98,22 +98,10 @@ fn rejected_inputs_match_golden_error_texts() {
     assert_golden("rejected-config.err", &report);
 }
 
-/// Compares `actual` with the checked-in golden file `tests/golden/<name>`; with
-/// `UPDATE_GOLDEN=1` it rewrites the file instead (review the diff before committing).
+/// Compares `actual` with the checked-in golden file `tests/golden/<name>`.
 pub fn assert_golden(name: &str, actual: &str) {
-    let path = std::env::var_os("CARGO_MANIFEST_DIR")
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).expect("writing golden file");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    assert!(
-        expected == actual,
-        "{name} differs from its golden file; rerun with UPDATE_GOLDEN=1 and review the diff\n\
-         --- expected\n{expected}\n--- actual\n{actual}"
-    );
+        .join("tests/golden");
+    heart_testing::golden::assert_golden(&dir, name, "heart-core", actual);
 }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use futures::SinkExt;
-use heart_core::api::LiveStream;
+use heart_core::api::{LiveStep, LiveStream};
 use spin_sdk::http::{BoxBody, Response, box_body};
 
 /// The response streaming `live`; `closing` says whether the host asks open streams to end.
@@ -19,22 +19,23 @@ pub fn response(live: LiveStream, closing: fn() -> bool) -> Response<BoxBody> {
             return;
         }
         let mut due = Duration::ZERO;
-        let reason = loop {
+        loop {
             let elapsed = started.elapsed();
-            if elapsed >= live.duration() {
-                break format!("the stream ran its {} s", live.duration().as_secs());
+            match live.step(elapsed, closing()) {
+                // A failed send: the client hung up, and nobody reads a closing frame.
+                LiveStep::Frame(frame) => {
+                    if frames.send(frame).await.is_err() {
+                        return;
+                    }
+                }
+                LiveStep::Last(last) => {
+                    let _ = frames.send(last).await;
+                    return;
+                }
             }
-            if closing() {
-                break "the server is shutting down; the stream ends here".to_owned();
-            }
-            if frames.send(live.frame(elapsed)).await.is_err() {
-                // The client hung up: nobody reads a closing frame.
-                return;
-            }
-            due = (due + live.interval()).max(elapsed);
+            due = live.next_due(due, elapsed);
             spin_sdk::time::sleep(due.saturating_sub(started.elapsed())).await;
-        };
-        let _ = frames.send(live.closing(&reason)).await;
+        }
     });
     let mut builder = Response::builder().status(head.status);
     for (name, value) in head.headers {

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use heart_core::api::LiveStream;
+use heart_core::api::{LiveStep, LiveStream};
 use spin_sdk::http::ResponseOutparam;
 
 use crate::io;
@@ -22,23 +22,23 @@ pub fn stream(out: ResponseOutparam, live: &LiveStream, closing: impl Fn() -> bo
         return;
     }
     let mut due = Duration::ZERO;
-    let reason = loop {
+    loop {
         let elapsed = started.elapsed();
-        if elapsed >= live.duration() {
-            break format!("the stream ran its {} s", live.duration().as_secs());
+        match live.step(elapsed, closing()) {
+            // A failed write: the client hung up, and nobody reads a closing frame.
+            LiveStep::Frame(frame) => {
+                if io::write_all(&stream, frame.as_bytes()).is_err() {
+                    return;
+                }
+            }
+            LiveStep::Last(last) => {
+                if io::write_all(&stream, last.as_bytes()).is_ok() {
+                    io::finish(body, stream);
+                }
+                return;
+            }
         }
-        if closing() {
-            break "the server is shutting down; the stream ends here".to_owned();
-        }
-        if io::write_all(&stream, live.frame(elapsed).as_bytes()).is_err() {
-            // The client hung up: nobody reads a closing frame.
-            return;
-        }
-        // The next frame is due one interval after this one's slot, or now if that passed.
-        due = (due + live.interval()).max(elapsed);
+        due = live.next_due(due, elapsed);
         std::thread::sleep(due.saturating_sub(started.elapsed()));
-    };
-    if io::write_all(&stream, live.closing(&reason).as_bytes()).is_ok() {
-        io::finish(body, stream);
     }
 }

@@ -234,21 +234,8 @@ fn masked_png(bytes: &[u8]) -> String {
     out
 }
 
-/// Compares `actual` with `tests/all/golden/<name>` (both builds answer the same); with
-/// `UPDATE_GOLDEN=1` it rewrites the file instead (review the diff before committing).
+/// Compares `actual` with `tests/all/golden/<name>` (both builds answer the same).
 fn assert_golden(build: &str, name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/all/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).expect("writing golden file");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    assert!(
-        expected == actual,
-        "{build}: {name} differs from its golden file; rerun with UPDATE_GOLDEN=1 and review \
-         the diff\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/all/golden");
+    heart_testing::golden::assert_golden(&dir, name, build, actual);
 }

@@ -54,6 +54,15 @@ pub enum LiveAnswer {
     Respond(ApiResponse),
 }
 
+/// What a stream sends next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveStep {
+    /// A frame; the stream goes on.
+    Frame(String),
+    /// The closing frame; the stream ends after it.
+    Last(String),
+}
+
 /// A validated live stream: the heart's config and the animation's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveStream {
@@ -178,6 +187,24 @@ impl LiveStream {
         out
     }
 
+    /// What to send `elapsed` into the stream: its frame, or the closing frame once its time
+    /// is up or the host asks streams to end (`closing`).
+    pub fn step(&self, elapsed: Duration, closing: bool) -> LiveStep {
+        if elapsed >= self.duration() {
+            LiveStep::Last(self.closing(&format!("the stream ran its {} s", self.seconds)))
+        } else if closing {
+            LiveStep::Last(self.closing("the server is shutting down; the stream ends here"))
+        } else {
+            LiveStep::Frame(self.frame(elapsed))
+        }
+    }
+
+    /// When the next frame is due: one interval after the last one's slot `due`, or at
+    /// `elapsed` if that has passed (a slow write skips frames rather than slowing the heart).
+    pub fn next_due(&self, due: Duration, elapsed: Duration) -> Duration {
+        (due + self.interval()).max(elapsed)
+    }
+
     /// What ends the stream: colours reset, the cursor shown again, and `reason` on its own line.
     pub fn closing(&self, reason: &str) -> String {
         format!("{RESET}\x1b[?25h\r\n{reason}{ERASE_LINE}\r\n")
@@ -282,6 +309,27 @@ mod tests {
             filled(&rest)
         );
         assert!(peak.contains("0.3 s of 300 s"));
+    }
+
+    #[test]
+    fn a_stream_ends_when_its_time_is_up_or_the_host_closes_it() {
+        let s = stream("seconds=2&fps=4");
+        let second = Duration::from_secs(1);
+        assert!(matches!(s.step(second, false), LiveStep::Frame(f) if f.contains("1.0 s of 2 s")));
+        assert!(matches!(s.step(second, true), LiveStep::Last(l) if l.contains("shutting down")));
+        assert!(
+            matches!(s.step(2 * second, false), LiveStep::Last(l) if l.contains("ran its 2 s"))
+        );
+        let quarter = Duration::from_millis(250);
+        assert_eq!(
+            s.next_due(Duration::ZERO, Duration::from_millis(10)),
+            quarter
+        );
+        assert_eq!(
+            s.next_due(quarter, Duration::from_millis(900)),
+            Duration::from_millis(900),
+            "a late frame does not queue the ones it missed"
+        );
     }
 
     #[test]

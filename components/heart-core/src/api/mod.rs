@@ -11,7 +11,7 @@ mod routes;
 mod variables;
 
 pub use asset::Asset;
-pub use live::{CLOSING_VARIABLE, LIVE_PATH, LiveAnswer, LiveStream, live};
+pub use live::{CLOSING_VARIABLE, LIVE_PATH, LiveAnswer, LiveStep, LiveStream, live};
 pub use message::{ApiRequest, ApiResponse};
 pub use negotiate::{NotAcceptable, accept_field, negotiate};
 pub use query::{Query, QueryError};
