@@ -1,6 +1,7 @@
 //! Streams that stop making progress: the head and one line, then nothing more — waiting
-//! (`fault=stall`, WASI's clock) or spinning (`fault=spin`, no host call at all). The host must
-//! end both once the request timeout passes without a write.
+//! (`fault=stall`, WASI's clock) or spinning (`fault=spin`, no host call at all) — or not even
+//! a head (`fault=silent`). The host must end each once the request timeout passes without a
+//! write.
 
 use spin_sdk::http::{Fields, OutgoingResponse, ResponseOutparam};
 
@@ -9,6 +10,9 @@ pub fn answer(path_with_query: &str, out: ResponseOutparam) {
     let fault = path_with_query
         .split_once("fault=")
         .map_or("", |(_, fault)| fault);
+    if fault == "silent" {
+        sleep_forever();
+    }
     let headers = Fields::from_list(&[(
         "content-type".to_owned(),
         b"text/plain; charset=utf-8".to_vec(),
@@ -28,8 +32,12 @@ pub fn answer(path_with_query: &str, out: ResponseOutparam) {
                 n = std::hint::black_box(n.wrapping_add(1));
             }
         }
-        _ => loop {
-            std::thread::sleep(std::time::Duration::from_secs(3600));
-        },
+        _ => sleep_forever(),
+    }
+}
+
+fn sleep_forever() -> ! {
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
     }
 }

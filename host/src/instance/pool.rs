@@ -137,7 +137,14 @@ impl DirectPool {
             outparam,
             receiver,
             sender,
-        } = prepare(&mut live, request)?;
+        } = match prepare(&mut live, request) {
+            Ok(prepared) => prepared,
+            Err(failure) => {
+                state.ended(StreamEnd::Failed);
+                self.retire(live);
+                return Err(failure);
+            }
+        };
         let called = Instant::now();
         let metrics = self.factory.metrics().clone();
         let task_state = state.clone();
@@ -174,21 +181,21 @@ impl DirectPool {
         });
         let head = tokio::time::timeout(limit, receiver).await;
         timing.guest = called.elapsed();
-        let response = match head {
-            Ok(Ok(Ok(response))) => response,
+        let failure = match head {
+            Ok(Ok(Ok(response))) => {
+                return Ok(response
+                    .map(|body| ProgressBody::new(body.boxed_unsync(), state).boxed_unsync()));
+            }
             Ok(Ok(Err(code))) => {
-                return Err(GuestFailure::no_response(format!(
-                    "the guest answered with an error: {code:?}"
-                )));
+                GuestFailure::no_response(format!("the guest answered with an error: {code:?}"))
             }
-            Ok(Err(_)) => {
-                return Err(GuestFailure::no_response(
-                    "the guest ended without setting a response",
-                ));
-            }
-            Err(_) => return Err(GuestFailure::out_of_time(limit)),
+            Ok(Err(_)) => GuestFailure::no_response("the guest ended without setting a response"),
+            Err(_) => GuestFailure::out_of_time(limit),
         };
-        Ok(response.map(|body| ProgressBody::new(body.boxed_unsync(), state).boxed_unsync()))
+        // Answered with this failure (and counted once, by the caller): the guest's task ends
+        // now, quietly.
+        state.abandon();
+        Err(failure)
     }
 
     async fn instantiate(&self) -> Result<Live, GuestFailure> {

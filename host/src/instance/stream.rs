@@ -82,6 +82,8 @@ pub(crate) struct StreamState {
     started: Instant,
     /// Nanoseconds after `started` when the body last moved.
     last_progress: AtomicU64,
+    /// Whether the response head went out (before it, the request's own timeout applies).
+    responded: AtomicBool,
     end: OnceLock<StreamEnd>,
     /// Woken when the client drops the body.
     hung_up: Notify,
@@ -95,6 +97,7 @@ impl StreamState {
         Arc::new(Self {
             started: Instant::now(),
             last_progress: AtomicU64::new(0),
+            responded: AtomicBool::new(false),
             end: OnceLock::new(),
             hung_up: Notify::new(),
             metrics,
@@ -117,14 +120,24 @@ impl StreamState {
         let _ = self.end.set(end);
     }
 
-    /// Resolves once the body has not moved for `limit`.
+    /// Ends a stream whose request was answered with a failure instead: its guest's task stops
+    /// at once, as if the client had hung up, and the stream counts as failed.
+    pub(crate) fn abandon(&self) {
+        self.ended(StreamEnd::Failed);
+        self.hung_up.notify_one();
+    }
+
+    /// Resolves once the response head is out and the body has not moved for `limit` since.
+    /// (Before the head, the request's own timeout answers, and [`Self::abandon`]s the stream.)
     pub(crate) async fn stalled(&self, limit: Duration) {
         loop {
             let idle = self.idle();
-            if idle >= limit {
+            let responded = self.responded.load(Ordering::Relaxed);
+            if responded && idle >= limit {
                 return;
             }
-            tokio::time::sleep(limit - idle).await;
+            let wait = if responded { limit - idle } else { limit };
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -172,8 +185,10 @@ pub(crate) struct ProgressBody {
 }
 
 impl ProgressBody {
-    /// `inner`, watched for `state`.
+    /// `inner`, watched for `state`: the head is out, which counts as progress.
     pub(crate) fn new(inner: WasiBody, state: Arc<StreamState>) -> Self {
+        state.touch();
+        state.responded.store(true, Ordering::Relaxed);
         Self {
             inner,
             state,

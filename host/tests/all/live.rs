@@ -240,6 +240,33 @@ fn a_stream_that_stops_writing_is_stopped_whether_it_waits_or_spins() {
 }
 
 #[test]
+fn a_stream_without_a_head_is_a_timeout_counted_once() {
+    let host = Host::start(Options {
+        wasm: "heart_faults.wasm",
+        args: &["--request-timeout-ms", "500"],
+        ..Options::default()
+    });
+    let reply = host.get("/live?fault=silent", None);
+    assert_eq!(reply.status, 504, "{}", reply.text());
+    wait_until("the silent guest is gone", Duration::from_secs(5), || {
+        scrape(&host, "heart_wasm_active_instances", &[]) == Some(0.0)
+            && scrape(&host, "heart_live_streams", &[]) == Some(0.0)
+    });
+    assert_eq!(
+        scrape(
+            &host,
+            "heart_wasm_guest_failures_total",
+            &[("kind", "timeout")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        scrape(&host, "heart_live_streams_total", &[("end", "failed")]),
+        Some(1.0)
+    );
+}
+
+#[test]
 fn a_client_that_hangs_up_frees_the_instance_at_once() {
     for (build, wasm) in BUILDS {
         let host = Host::start(Options {
