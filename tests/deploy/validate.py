@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 RULES = CHART / "files" / "alerts.rules.yaml"
 DASHBOARD = CHART / "files" / "dashboard.json"
 RULE_TESTS = ROOT / "tests" / "alerts" / "alerts.test.yaml"
-CRD_KINDS = {"ServiceMonitor", "PrometheusRule", "SpinApp"}
+CRD_KINDS = {"ServiceMonitor", "PrometheusRule", "SpinApp", "ScaledObject"}
 KUBE_VERSIONS = ["1.29.0", latest_version()]
 # What k8s/ is rendered from (see --write-k8s).
 K8S_VALUES = {"runtime": {"createRuntimeClass": True}}
@@ -122,7 +122,7 @@ def check_core_objects(label: str, docs: list[dict]) -> None:
 
 
 def check_crds(label: str, docs: list[dict]) -> None:
-    crds = [d for d in docs if d["kind"] in {"ServiceMonitor", "PrometheusRule"}]
+    crds = [d for d in docs if d["kind"] in {"ServiceMonitor", "PrometheusRule", "ScaledObject"}]
     if not crds:
         return
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -363,6 +363,52 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def autoscaling_queries(namespace: str) -> dict[str, str]:
+    """The PromQL each request-rate autoscaler runs, as rendered for `namespace`: KEDA's
+    trigger query, and prometheus-adapter's rule expanded the way the adapter expands it for
+    the HPA's metric selector (the namespace and `job`)."""
+    keda = render(yaml.safe_load((CHART / "ci" / "autoscaling-keda.yaml").read_text()), namespace=namespace)
+    scaled = [d for d in keda if d["kind"] == "ScaledObject"]
+    if len(scaled) != 1:
+        fail(f"autoscaling-keda.yaml renders {len(scaled)} ScaledObjects")
+    queries = {"KEDA trigger": scaled[0]["spec"]["triggers"][0]["metadata"]["query"]}
+    adapter = render(yaml.safe_load((CHART / "ci" / "autoscaling-adapter.yaml").read_text()), namespace=namespace)
+    hpa = next(d for d in adapter if d["kind"] == "HorizontalPodAutoscaler")
+    config = next(d for d in adapter if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-prometheus-adapter"))
+    rule = yaml.safe_load(config["data"]["config.yaml"])["externalRules"][0]
+    metric = hpa["spec"]["metrics"][0]["external"]["metric"]
+    if metric["name"] != rule["name"]["as"]:
+        fail(f"the HPA asks for {metric['name']}, the adapter serves {rule['name']['as']}")
+    matchers = [f'namespace="{namespace}"'] + [f'{k}="{v}"' for k, v in metric["selector"]["matchLabels"].items()]
+    series = rule["seriesQuery"].split("{")[0]
+    queries["prometheus-adapter series"] = rule["seriesQuery"]
+    queries["prometheus-adapter metric"] = (
+        rule["metricsQuery"].replace("<<.Series>>", series).replace("<<.LabelMatchers>>", ",".join(matchers))
+    )
+    return queries
+
+
+def check_autoscaling_queries(prometheus_url: str) -> None:
+    """Each autoscaler's PromQL, run by promtool against the live Prometheus: a request rate
+    above zero (the live host answered requests), or the series the adapter discovers."""
+    for label, query in autoscaling_queries("live").items():
+        deadline = time.time() + 30
+        while True:
+            if label.endswith("series"):
+                out = promtool("query", "series", prometheus_url, f"--match={query}")
+                found = "heart_http_requests_total" in out
+            else:
+                out = promtool("query", "instant", prometheus_url, query)
+                match = re.search(r"=> ([0-9.e+-]+) @", out)
+                found = bool(match) and float(match.group(1)) > 0
+            if found:
+                break
+            if time.time() > deadline:
+                fail(f"live: {label} `{query}` found nothing: {out!r}")
+            time.sleep(0.5)
+        ok(f"live: promtool runs the {label} query against the scrape: {out.strip().splitlines()[0][:100]}")
+
+
 def check_live() -> None:
     """A real heart-host scraped by a real Prometheus (1 s) with the shipped rules."""
     host_bin = os.environ.get("HEART_HOST_BIN")
@@ -433,6 +479,7 @@ def check_live() -> None:
                 if unhealthy:
                     fail(f"unhealthy rules in Prometheus: {unhealthy}")
                 ok(f"live: Prometheus scraped heart_display_beats_total{{pod_name=\"heart-live-0\",namespace=\"live\"}} = {beats[0]['value'][1]} and evaluates all {len(rules)} shipped rules healthy")
+                check_autoscaling_queries(f"http://127.0.0.1:{port}")
                 return
             time.sleep(0.5)
         fail("Prometheus did not evaluate every rule in time")

@@ -61,3 +61,10 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* The workload's request rate, per second, over its pods (what the request-rate autoscalers
+divide by their per-pod target): the series' own namespace, and the scrape job the
+ServiceMonitor names after the Service. */}}
+{{- define "heart-display.requestRateQuery" -}}
+sum(rate(heart_http_requests_total{namespace="{{ .Release.Namespace }}",job="{{ include "heart-display.fullname" . }}"}[1m]))
+{{- end -}}
