@@ -6,6 +6,9 @@
 //! - churn: sequential `ctr run --rm` of the Wasm validator (start → exit) through the heart
 //!   shim, against the same churn of an ordinary Linux container (`/bin/true` via the same
 //!   shim) measured in the same run: tasks/s from the median task time, and the ratio;
+//! - cold start: `ctr run -d` of the HTTP app → its first `200` (what a pod scaled from zero
+//!   costs its first client), the first start and the median of the rest, each in a new
+//!   container;
 //! - memory: PSS and RSS of a running HTTP app's container process and of its shim process.
 //!
 //! Prints a table and one JSON line.
@@ -48,6 +51,50 @@ fn memory(pid: u32) -> (u64, u64) {
             .unwrap_or(0)
     };
     (field("Pss:"), field("Rss:"))
+}
+
+/// A free port on 127.0.0.1.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port()
+}
+
+/// Starts the HTTP app as container `id` on `port` (detached, host network) and returns how
+/// long it took from `ctr run` to its first `200` for `/heart.svg`.
+fn start_app(ctrd: &PrivateContainerd, id: &str, port: u16) -> Duration {
+    let url = format!("http://127.0.0.1:{port}/heart.svg");
+    let started = Instant::now();
+    let out = ctrd
+        .ctr()
+        .args(["run", "-d", "--net-host", "--runtime", RUNTIME])
+        .args(["--env", &format!("PORT={port}")])
+        .args([IMAGE, id])
+        .output()
+        .expect("ctr run -d");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = started + Duration::from_secs(120);
+    while !ureq::get(&url).call().is_ok_and(|r| r.status() == 200) {
+        assert!(Instant::now() < deadline, "the app did not start");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    started.elapsed()
+}
+
+/// Stops and removes container `id`.
+fn remove_app(ctrd: &PrivateContainerd, id: &str) {
+    let _ = ctrd.ctr_output(&["task", "kill", "-s", "SIGKILL", id]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ctrd.ctr_output(&["task", "delete", id]).status.success() {
+        assert!(Instant::now() < deadline, "task {id} did not go");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = ctrd.ctr_output(&["container", "rm", id]);
 }
 
 fn main() {
@@ -110,30 +157,24 @@ fn main() {
     let wasm_median = median(wasm);
     let elf_median = median(elf);
 
+    // Cold starts: a new container each time, as a pod scaled up from zero.
+    let cold_runs = 10;
+    let cold: Vec<f64> = (0..cold_runs)
+        .map(|i| {
+            let id = unique_id(&format!("cold{i}"));
+            let took = start_app(&ctrd, &id, free_port());
+            remove_app(&ctrd, &id);
+            took.as_secs_f64()
+        })
+        .collect();
+    let first_cold = cold[0];
+    let cold_median = median(cold[1..].to_vec());
+
     // Memory of a running HTTP app.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = free_port();
     let id = unique_id("churn-web");
-    let out = ctrd
-        .ctr()
-        .args(["run", "-d", "--net-host", "--runtime", RUNTIME])
-        .args(["--env", &format!("PORT={port}")])
-        .args([IMAGE, &id])
-        .output()
-        .expect("ctr run -d");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    start_app(&ctrd, &id, port);
     let url = format!("http://127.0.0.1:{port}/api/heart?format=svg");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while ureq::get(&url).call().is_err() {
-        assert!(Instant::now() < deadline, "the app did not start");
-        std::thread::sleep(Duration::from_millis(200));
-    }
     for _ in 0..200 {
         ureq::get(&url).call().expect("request");
     }
@@ -170,6 +211,13 @@ fn main() {
         1.0 / elf_median
     );
     println!("  wasm / linux time ratio: {:.2}", wasm_median / elf_median);
+    println!("cold start of the HTTP app (ctr run -d → first 200 for /heart.svg)");
+    println!("  first:  {:>7.1} ms", first_cold * 1e3);
+    println!(
+        "  median of the next {}: {:>7.1} ms",
+        cold_runs - 1,
+        cold_median * 1e3
+    );
     println!("running HTTP app (after 200 requests)");
     println!(
         "  container process: PSS {:.1} MiB, RSS {:.1} MiB",
@@ -182,10 +230,12 @@ fn main() {
         shim_rss as f64 / 1024.0
     );
     println!(
-        "{{\"runs\":{runs},\"wasm_task_ms\":{:.2},\"linux_task_ms\":{:.2},\"wasm_tasks_per_s\":{:.2},\"ratio\":{:.3},\"app_pss_kib\":{app_pss},\"app_rss_kib\":{app_rss},\"shim_pss_kib\":{shim_pss},\"shim_rss_kib\":{shim_rss}}}",
+        "{{\"runs\":{runs},\"wasm_task_ms\":{:.2},\"linux_task_ms\":{:.2},\"wasm_tasks_per_s\":{:.2},\"ratio\":{:.3},\"cold_first_ms\":{:.1},\"cold_median_ms\":{:.1},\"app_pss_kib\":{app_pss},\"app_rss_kib\":{app_rss},\"shim_pss_kib\":{shim_pss},\"shim_rss_kib\":{shim_rss}}}",
         wasm_median * 1e3,
         elf_median * 1e3,
         1.0 / wasm_median,
-        wasm_median / elf_median
+        wasm_median / elf_median,
+        first_cold * 1e3,
+        cold_median * 1e3
     );
 }
