@@ -11,6 +11,10 @@
 //!    [`instance::factory`];
 //! 4. [`instance::failure`] answers, logs and counts a guest that failed.
 //!
+//! A stream (`/live`) takes the same path, admitted within [`http::streams`]' limit; its body
+//! goes on after the answer, watched by [`instance::stream`] (progress timeout, hang-up,
+//! shutdown's closing frame, counts).
+//!
 //! A config change's path:
 //! 1. [`config::watch`] sees the config directory change (a ConfigMap's swapped `..data`, or
 //!    an edit) and reads it with [`config::dir`];
