@@ -8,8 +8,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-
-use http_body_util::BodyExt;
 use std::time::{Duration, Instant};
 
 use hyper::Response;
@@ -193,15 +191,12 @@ impl Component {
                 timing.guest = started.elapsed();
                 timing.instance = slot.instance.get().copied().unwrap_or_default();
                 let outcome = match (outcome, stream) {
-                    (Ok(response), Some(stream)) => {
-                        Ok(response.map(|body| ProgressBody::new(body, stream).boxed_unsync()))
+                    (Ok(response), Some(stream)) => Ok(ProgressBody::watch(response, stream)),
+                    (Err(error), Some(stream)) => {
+                        stream.ended(StreamEnd::Failed);
+                        Err(error)
                     }
-                    (outcome, stream) => {
-                        if let (Err(_), Some(stream)) = (&outcome, stream) {
-                            stream.ended(StreamEnd::Failed);
-                        }
-                        outcome
-                    }
+                    (outcome, None) => outcome,
                 };
                 // The instantiation is not guest time.
                 if let InstanceUse::Fresh { instantiate } = timing.instance {

@@ -110,7 +110,10 @@ impl InstanceFactory {
         store.limiter(|state| state.limits());
         let limit = self.policy.request_timeout;
         store.epoch_deadline_callback(move |hook| {
-            Ok(stream::deadline_passed(hook.data().stream(), limit))
+            Ok(stream::deadline_passed(
+                hook.data().stream().as_deref(),
+                limit,
+            ))
         });
         store.set_epoch_deadline(ticks(self.policy.request_timeout));
         store

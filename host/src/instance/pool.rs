@@ -21,6 +21,7 @@ use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::handler::{Request, Response};
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
 
 use crate::config::Snapshot;
@@ -66,7 +67,7 @@ impl std::fmt::Debug for Live {
 }
 
 /// The guest's response as it arrives through `response-outparam.set`.
-type Outparam = Result<hyper::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>, ErrorCode>;
+type Outparam = Result<hyper::Response<HyperOutgoingBody>, ErrorCode>;
 
 impl DirectPool {
     /// Serves `factory`'s component through `pre`, its `wasi:http/incoming-handler@0.2`
@@ -130,14 +131,9 @@ impl DirectPool {
         let mut live = self.instantiate().await?;
         timing.instance = live.store.data_mut().start_request();
         let state = StreamState::start(self.factory.metrics().clone());
-        live.store.data_mut().set_stream(state.clone());
+        live.store.data_mut().set_stream(Some(&state));
         live.store.set_epoch_deadline(ticks(limit));
-        let Prepared {
-            incoming,
-            outparam,
-            receiver,
-            sender,
-        } = match prepare(&mut live, request) {
+        let Prepared { call, receiver } = match prepare(&mut live, request) {
             Ok(prepared) => prepared,
             Err(failure) => {
                 state.ended(StreamEnd::Failed);
@@ -150,23 +146,10 @@ impl DirectPool {
         let task_state = state.clone();
         let component = component.to_owned();
         tokio::spawn(async move {
-            let end = {
-                let call = live.proxy.wasi_http_incoming_handler().call_handle(
-                    &mut live.store,
-                    incoming,
-                    outparam,
-                );
-                tokio::select! {
-                    result = call => {
-                        drop(take(&sender));
-                        match result {
-                            Ok(()) => None,
-                            Err(error) => Some(GuestFailure::from_call(error)),
-                        }
-                    },
-                    () = task_state.stalled(limit) => Some(GuestFailure::out_of_time(limit)),
-                    () = task_state.hung_up() => None,
-                }
+            let end = tokio::select! {
+                called = call.run(&mut live) => called.err(),
+                () = task_state.stalled(limit) => Some(GuestFailure::out_of_time(limit)),
+                () = task_state.hung_up() => None,
             };
             if let Some(failure) = end {
                 task_state.ended(if failure.is_timeout() {
@@ -179,23 +162,22 @@ impl DirectPool {
             drop(live);
             metrics.active_instances.dec();
         });
-        let head = tokio::time::timeout(limit, receiver).await;
+        let head = tokio::time::timeout(limit, head(receiver))
+            .await
+            .unwrap_or_else(|_| Err(GuestFailure::out_of_time(limit)));
         timing.guest = called.elapsed();
-        let failure = match head {
-            Ok(Ok(Ok(response))) => {
-                return Ok(response
-                    .map(|body| ProgressBody::new(body.boxed_unsync(), state).boxed_unsync()));
+        match head {
+            Ok(response) => Ok(ProgressBody::watch(
+                response.map(BodyExt::boxed_unsync),
+                state,
+            )),
+            Err(failure) => {
+                // Answered with this failure (and counted once, by the caller): the guest's
+                // task ends now, quietly.
+                state.abandon();
+                Err(failure)
             }
-            Ok(Ok(Err(code))) => {
-                GuestFailure::no_response(format!("the guest answered with an error: {code:?}"))
-            }
-            Ok(Err(_)) => GuestFailure::no_response("the guest ended without setting a response"),
-            Err(_) => GuestFailure::out_of_time(limit),
-        };
-        // Answered with this failure (and counted once, by the caller): the guest's task ends
-        // now, quietly.
-        state.abandon();
-        Err(failure)
+        }
     }
 
     async fn instantiate(&self) -> Result<Live, GuestFailure> {
@@ -282,10 +264,29 @@ type Sender = Arc<Mutex<Option<oneshot::Sender<Outparam>>>>;
 /// `request` and its response outparam in `live`'s store, where the response will come, and
 /// the sender that brings it.
 struct Prepared {
+    call: Call,
+    receiver: oneshot::Receiver<Outparam>,
+}
+
+/// A prepared call into the guest's handler.
+struct Call {
     incoming: Resource<HostIncomingRequest>,
     outparam: Resource<HostResponseOutparam>,
-    receiver: oneshot::Receiver<Outparam>,
     sender: Sender,
+}
+
+impl Call {
+    /// Calls `wasi:http/incoming-handler.handle` in `live`.
+    async fn run(self, live: &mut Live) -> Result<(), GuestFailure> {
+        let result = live
+            .proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut live.store, self.incoming, self.outparam)
+            .await;
+        // The guest has returned: a response it did not set by now will never come.
+        drop(take(&self.sender));
+        result.map_err(GuestFailure::from_call)
+    }
 }
 
 fn prepare(live: &mut Live, request: Request) -> Result<Prepared, GuestFailure> {
@@ -307,10 +308,12 @@ fn prepare(live: &mut Live, request: Request) -> Result<Prepared, GuestFailure> 
         })
         .map_err(trap)?;
     Ok(Prepared {
-        incoming,
-        outparam,
+        call: Call {
+            incoming,
+            outparam,
+            sender,
+        },
         receiver,
-        sender,
     })
 }
 
@@ -321,22 +324,8 @@ fn take(sender: &Sender) -> Option<oneshot::Sender<Outparam>> {
 /// One request through `live`: the call and the reading of its response run together in this
 /// task, since the guest's body writes wait for the reader once the body channel is full.
 async fn exchange(live: &mut Live, request: Request) -> Result<Response, GuestFailure> {
-    let Prepared {
-        incoming,
-        outparam,
-        receiver,
-        sender,
-    } = prepare(live, request)?;
-    let mut call = pin!(async {
-        let result = live
-            .proxy
-            .wasi_http_incoming_handler()
-            .call_handle(&mut live.store, incoming, outparam)
-            .await;
-        // The guest has returned: a response it did not set by now will never come.
-        drop(take(&sender));
-        result.map_err(GuestFailure::from_call)
-    });
+    let Prepared { call, receiver } = prepare(live, request)?;
+    let mut call = pin!(call.run(live));
     let mut response = pin!(read_response(receiver));
     tokio::select! {
         called = &mut call => {
@@ -351,15 +340,21 @@ async fn exchange(live: &mut Live, request: Request) -> Result<Response, GuestFa
     }
 }
 
-/// The guest's response with its whole body.
-async fn read_response(receiver: oneshot::Receiver<Outparam>) -> Result<Response, GuestFailure> {
-    let response = receiver
+/// The guest's response head and body, as it set them.
+async fn head(
+    receiver: oneshot::Receiver<Outparam>,
+) -> Result<hyper::Response<HyperOutgoingBody>, GuestFailure> {
+    receiver
         .await
         .map_err(|_| GuestFailure::no_response("the guest returned without setting a response"))?
         .map_err(|code| {
             GuestFailure::no_response(format!("the guest answered with an error: {code:?}"))
-        })?;
-    let (parts, body) = response.into_parts();
+        })
+}
+
+/// The guest's response with its whole body.
+async fn read_response(receiver: oneshot::Receiver<Outparam>) -> Result<Response, GuestFailure> {
+    let (parts, body) = head(receiver).await?.into_parts();
     let body: Bytes = body
         .collect()
         .await

@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::config::Snapshot;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::instance::stream::{Closing, StreamState};
 use crate::instance::timing::InstanceUse;
@@ -65,8 +65,8 @@ pub struct HostState {
     instantiated_in: std::time::Duration,
     /// Whether the host asks streams to end.
     closing: Closing,
-    /// The stream the instance is writing, if its request is one.
-    stream: Option<Arc<StreamState>>,
+    /// The stream the instance is writing, if its request is one (and the stream is open).
+    stream: Weak<StreamState>,
 }
 
 impl std::fmt::Debug for HostState {
@@ -111,7 +111,7 @@ impl HostState {
             requests: 0,
             instantiated_in: std::time::Duration::ZERO,
             closing,
-            stream: None,
+            stream: Weak::new(),
         }
     }
 
@@ -155,15 +155,15 @@ impl HostState {
         Arc::ptr_eq(&self.variables, variables)
     }
 
-    /// Marks the instance's request as a stream (its epoch deadline then renews while the
-    /// stream makes progress).
-    pub(crate) fn set_stream(&mut self, stream: Arc<StreamState>) {
-        self.stream = Some(stream);
+    /// Marks the instance's request as a stream, or (`None`) as none: its epoch deadline
+    /// renews while an open stream makes progress.
+    pub(crate) fn set_stream(&mut self, stream: Option<&Arc<StreamState>>) {
+        self.stream = stream.map_or_else(Weak::new, Arc::downgrade);
     }
 
-    /// The stream the instance is writing, if any.
-    pub(crate) fn stream(&self) -> Option<&StreamState> {
-        self.stream.as_deref()
+    /// The stream the instance is writing, while it is open.
+    pub(crate) fn stream(&self) -> Option<Arc<StreamState>> {
+        self.stream.upgrade()
     }
 
     /// Whether the host asks open streams to end.

@@ -18,6 +18,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::Response;
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::sync::Notify;
 use wasmtime::UpdateDeadline;
@@ -85,8 +87,8 @@ pub(crate) struct StreamState {
     /// Whether the response head went out (before it, the request's own timeout applies).
     responded: AtomicBool,
     end: OnceLock<StreamEnd>,
-    /// Woken when the client drops the body.
-    hung_up: Notify,
+    /// Woken when the client drops the body (shared, so a watcher need not keep the stream).
+    hung_up: Arc<Notify>,
     metrics: Arc<Metrics>,
 }
 
@@ -99,7 +101,7 @@ impl StreamState {
             last_progress: AtomicU64::new(0),
             responded: AtomicBool::new(false),
             end: OnceLock::new(),
-            hung_up: Notify::new(),
+            hung_up: Arc::new(Notify::new()),
             metrics,
         })
     }
@@ -141,9 +143,11 @@ impl StreamState {
         }
     }
 
-    /// Resolves once the client has dropped the body.
-    pub(crate) async fn hung_up(&self) {
-        self.hung_up.notified().await;
+    /// Resolves once the client has dropped the body. It holds only the signal, not the
+    /// stream, which ends (and is counted) when its body and its task are done.
+    pub(crate) fn hung_up(&self) -> impl Future<Output = ()> + Send + Sync + 'static {
+        let signal = self.hung_up.clone();
+        async move { signal.notified().await }
     }
 
     /// How long the guest may still go without writing before it is stopped (zero: now).
@@ -185,15 +189,22 @@ pub(crate) struct ProgressBody {
 }
 
 impl ProgressBody {
-    /// `inner`, watched for `state`: the head is out, which counts as progress.
-    pub(crate) fn new(inner: WasiBody, state: Arc<StreamState>) -> Self {
+    /// `response` with its body watched for `state`: the head is out, which counts as
+    /// progress.
+    pub(crate) fn watch(
+        response: Response<WasiBody>,
+        state: Arc<StreamState>,
+    ) -> Response<WasiBody> {
         state.touch();
         state.responded.store(true, Ordering::Relaxed);
-        Self {
-            inner,
-            state,
-            done: false,
-        }
+        response.map(|inner| {
+            Self {
+                inner,
+                state,
+                done: false,
+            }
+            .boxed_unsync()
+        })
     }
 }
 

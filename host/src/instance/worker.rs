@@ -94,6 +94,7 @@ impl WorkerExpiration for Expiration {
     ) -> Poll<()> {
         let me = self.get_mut();
         let stream = me.stream.lock().ok().and_then(|s| s.upgrade());
+        // Kept after its stream is gone: a hang-up drops the stream before this sees it.
         if let Some(stream) = &stream {
             let current = Arc::downgrade(stream);
             if !me
@@ -101,15 +102,13 @@ impl WorkerExpiration for Expiration {
                 .as_ref()
                 .is_some_and(|(of, _)| of.ptr_eq(&current))
             {
-                let watched = stream.clone();
-                let gone = Box::pin(async move { watched.hung_up().await });
-                me.hang_up = Some((current, gone));
+                me.hang_up = Some((current, Box::pin(stream.hung_up())));
             }
-            if let Some((_, gone)) = &mut me.hang_up
-                && gone.as_mut().poll(cx).is_ready()
-            {
-                return Poll::Ready(());
-            }
+        }
+        if let Some((_, gone)) = &mut me.hang_up
+            && gone.as_mut().poll(cx).is_ready()
+        {
+            return Poll::Ready(());
         }
         let deadline = match (status, stream) {
             (WorkerStatus::Idle, _) => start.checked_add(me.idle_timeout),
@@ -168,11 +167,10 @@ impl WorkerState for Worker {
         _task_group: TaskGroupId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>> {
         let _ = data.instance.set(store.data_mut().start_request());
-        if let Some(stream) = &data.stream {
-            store.data_mut().set_stream(stream.clone());
-            if let Ok(mut current) = self.stream.lock() {
-                *current = Arc::downgrade(stream);
-            }
+        // A stream, or none: a reused instance forgets the stream it wrote before.
+        store.data_mut().set_stream(data.stream.as_ref());
+        if let Ok(mut current) = self.stream.lock() {
+            *current = data.stream.as_ref().map_or_else(Weak::new, Arc::downgrade);
         }
         // A reused instance sees the variables as of this request, and a fresh time budget.
         store.data_mut().set_variables(self.config.snapshot());

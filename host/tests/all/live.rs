@@ -267,6 +267,33 @@ fn a_stream_without_a_head_is_a_timeout_counted_once() {
 }
 
 #[test]
+fn an_instance_that_streamed_serves_frames_afterwards() {
+    for (build, wasm) in BUILDS {
+        let host = Host::start(Options {
+            wasm,
+            args: &["--instance-reuse", "100"],
+            ..Options::default()
+        });
+        let rest = LiveClient::open(&host, "?seconds=1&fps=5").rest();
+        assert!(rest.contains("the stream ran its 1 s"), "{build}: {rest:?}");
+        wait_until(
+            &format!("{build}: the finished stream is no longer open"),
+            Duration::from_secs(5),
+            || scrape(&host, "heart_live_streams", &[]) == Some(0.0),
+        );
+        for _ in 0..3 {
+            let reply = host.get("/heart.svg", None);
+            assert_eq!(reply.status, 200, "{build}: {}", reply.text());
+        }
+        assert_eq!(
+            scrape(&host, "heart_live_streams_total", &[("end", "finished")]),
+            Some(1.0),
+            "{build}"
+        );
+    }
+}
+
+#[test]
 fn a_client_that_hangs_up_frees_the_instance_at_once() {
     for (build, wasm) in BUILDS {
         let host = Host::start(Options {
