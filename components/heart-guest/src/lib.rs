@@ -1,12 +1,14 @@
 //! What a heart-display component knows about its own instance, measured where it runs: its
 //! linear memory, the requests it has served and its age (WASI's monotonic clock), and the pod
 //! named by its environment. Both HTTP components (WASI 0.2 and 0.3) put these into the
-//! frames they serve as [`RuntimeFigures`]; the config generation comes from their variables.
+//! frames they serve as [`RuntimeFigures`]; the config generation comes from their variables,
+//! as does whether the host asks open streams to end ([`streams_closing`]).
 #![deny(missing_docs)]
 
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
+use heart_core::api::CLOSING_VARIABLE;
 use heart_core::runtime::{CONFIG_GENERATION_VARIABLE, InstanceLife, POD_NAME_VARIABLE};
 use heart_core::{PodName, RuntimeFigures};
 
@@ -46,6 +48,12 @@ pub fn config_generation(
         Ok(Some(raw)) => raw.parse().ok(),
         Ok(None) | Err(_) => None,
     }
+}
+
+/// Whether the host asks open streams to end, as `variable` (the component's variable lookup)
+/// says: only heart-host does, with `true` at shutdown.
+pub fn streams_closing(variable: impl FnOnce(&str) -> Result<Option<String>, String>) -> bool {
+    variable(CLOSING_VARIABLE).is_ok_and(|v| v.as_deref() == Some("true"))
 }
 
 /// The pod name from the environment, read once; a value that is not a pod name is reported

@@ -44,11 +44,6 @@ fn into_response(plain: ApiResponse) -> Response<BoxBody> {
         .expect("status codes and header names come from heart-core and are valid")
 }
 
-/// Whether the host asks open streams to end.
-fn streams_closing() -> bool {
-    variable(api::CLOSING_VARIABLE).is_ok_and(|v| v.as_deref() == Some("true"))
-}
-
 /// Handles one request.
 #[spin_sdk::http_service]
 async fn handle(request: Request) -> Response<BoxBody> {
@@ -65,20 +60,6 @@ async fn handle(request: Request) -> Response<BoxBody> {
             .iter()
             .filter_map(|v| v.to_str().ok()),
     );
-    if api::streams(uri.path()) {
-        let plain = ApiRequest {
-            method: request.method().as_str(),
-            path: uri.path(),
-            query: uri.query().unwrap_or_default(),
-            accept: None,
-            runtime: None,
-        };
-        return match api::live(&plain, &config) {
-            Some(LiveAnswer::Stream(stream)) => live::response(stream, streams_closing),
-            Some(LiveAnswer::Respond(response)) => into_response(response),
-            None => into_response(api::handle(&plain, &config, heart_assets::ASSETS)),
-        };
-    }
     let figures = api::is_frame(uri.path())
         .then(|| heart_guest::figures(started, heart_guest::config_generation(variable)));
     let plain = ApiRequest {
@@ -88,5 +69,11 @@ async fn handle(request: Request) -> Response<BoxBody> {
         accept: accept.as_deref(),
         runtime: figures.as_ref(),
     };
-    into_response(api::handle(&plain, &config, heart_assets::ASSETS))
+    match api::live(&plain, &config) {
+        Some(LiveAnswer::Stream(stream)) => {
+            live::response(stream, || heart_guest::streams_closing(variable))
+        }
+        Some(LiveAnswer::Respond(response)) => into_response(response),
+        None => into_response(api::handle(&plain, &config, heart_assets::ASSETS)),
+    }
 }

@@ -60,33 +60,12 @@ fn config() -> Result<&'static (HeartConfig, Option<u64>), ApiResponse> {
     Ok(CONFIG.get_or_init(|| (config, generation)))
 }
 
-/// `/live`: a stream, or the response that replaces it (a bad query, `HEAD`).
-fn live(head: &io::RequestHead, config: &HeartConfig, out: ResponseOutparam) {
-    let plain = ApiRequest {
-        method: &head.method,
-        path: head.path(),
-        query: head.query(),
-        accept: None,
-        runtime: None,
-    };
-    match api::live(&plain, config) {
-        Some(LiveAnswer::Stream(stream)) => live::stream(out, &stream, || {
-            variable(api::CLOSING_VARIABLE).is_ok_and(|v| v.as_deref() == Some("true"))
-        }),
-        Some(LiveAnswer::Respond(response)) => io::respond(out, response),
-        None => io::respond(out, api::handle(&plain, config, heart_assets::ASSETS)),
-    }
-}
-
 #[spin_sdk::http_component]
 fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
     let started = heart_guest::request_started();
     let plain = match config() {
         Ok((config, generation)) => {
             let head = io::RequestHead::read(&request);
-            if api::streams(head.path()) {
-                return live(&head, config, response_out);
-            }
             let figures =
                 api::is_frame(head.path()).then(|| heart_guest::figures(started, *generation));
             let plain = ApiRequest {
@@ -96,7 +75,14 @@ fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
                 accept: head.accept.as_deref(),
                 runtime: figures.as_ref(),
             };
-            api::handle(&plain, config, heart_assets::ASSETS)
+            match api::live(&plain, config) {
+                Some(LiveAnswer::Stream(stream)) => {
+                    let closing = || heart_guest::streams_closing(variable);
+                    return live::stream(response_out, &stream, closing);
+                }
+                Some(LiveAnswer::Respond(response)) => response,
+                None => api::handle(&plain, config, heart_assets::ASSETS),
+            }
         }
         Err(response) => response,
     };

@@ -39,13 +39,15 @@ enum Route<'a> {
     Symbol,
     Config,
     Presence,
-    Live,
     Asset(&'a Asset),
 }
 
 /// Answers `request` with the effective `config` (per-request query values override it within
 /// the same validated ranges) and the static `assets`.
 pub fn handle(request: &ApiRequest<'_>, config: &HeartConfig, assets: &[Asset]) -> ApiResponse {
+    if let Some(answer) = live(request, config) {
+        return live_at_once(answer);
+    }
     let Some(route) = route(request.path, assets) else {
         return ApiResponse::error(
             404,
@@ -53,9 +55,6 @@ pub fn handle(request: &ApiRequest<'_>, config: &HeartConfig, assets: &[Asset]) 
             None,
         );
     };
-    if let Route::Live = route {
-        return live_at_once(request, config);
-    }
     let head = request.method == "HEAD";
     if request.method != "GET" && !head {
         let message = format!(
@@ -70,7 +69,6 @@ pub fn handle(request: &ApiRequest<'_>, config: &HeartConfig, assets: &[Asset]) 
         Route::Symbol => symbol(request, config),
         Route::Config => config_route(request, config),
         Route::Presence => presence(request),
-        Route::Live => unreachable!("answered above"),
         Route::Asset(asset) => Ok(asset_response(asset)),
     }
     .unwrap_or_else(|e| ApiResponse::error(400, &e.to_string(), e.parameter().as_deref()));
@@ -100,9 +98,9 @@ pub fn streams(path: &str) -> bool {
 }
 
 /// `/live` for an adapter that cannot stream: the first frame and the closing frame at once.
-fn live_at_once(request: &ApiRequest<'_>, config: &HeartConfig) -> ApiResponse {
-    match live(request, config) {
-        Some(LiveAnswer::Stream(stream)) => {
+fn live_at_once(answer: LiveAnswer) -> ApiResponse {
+    match answer {
+        LiveAnswer::Stream(stream) => {
             let mut response = stream.head();
             let body = [
                 stream.opening(),
@@ -113,8 +111,7 @@ fn live_at_once(request: &ApiRequest<'_>, config: &HeartConfig) -> ApiResponse {
             response.body = body.into_bytes();
             response
         }
-        Some(LiveAnswer::Respond(response)) => response,
-        None => unreachable!("routed as /live"),
+        LiveAnswer::Respond(response) => response,
     }
 }
 
@@ -129,7 +126,6 @@ fn route<'a>(path: &str, assets: &'a [Asset]) -> Option<Route<'a>> {
         "/api/symbol" => Route::Symbol,
         "/api/config" => Route::Config,
         AVAILABILITY_PATH => Route::Presence,
-        LIVE_PATH => Route::Live,
         _ => Route::Asset(assets.iter().find(|a| a.path == path)?),
     })
 }
