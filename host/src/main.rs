@@ -197,6 +197,8 @@ fn up(args: UpArgs) -> Result<()> {
         let address = listener
             .local_addr()
             .context("reading the listen address")?;
+        // Before the line below: from then on a SIGTERM or SIGINT means a graceful stop.
+        let shutdown = heart_host::http::server::shutdown_signal();
         // Tests and scripts read this line to find the port.
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!("heart-host listening on {scheme}://{address}/");
@@ -205,14 +207,9 @@ fn up(args: UpArgs) -> Result<()> {
             presence: !args.no_presence,
             ..settings.server_options()
         };
-        heart_host::serve(
-            listener,
-            Arc::new(app),
-            server,
-            heart_host::http::server::shutdown_signal(),
-        )
-        .await
-        .context("serving")
+        heart_host::serve(listener, Arc::new(app), server, shutdown)
+            .await
+            .context("serving")
     })
 }
 
