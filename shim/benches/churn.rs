@@ -17,6 +17,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use heart_testing::containerd::{PrivateContainerd, RUNTIME, elf_rootfs, unique_id};
+use heart_testing::process::{free_port, memory_kib as memory};
 
 const IMAGE: &str = "localhost/heart-display:0.1.0";
 
@@ -39,26 +40,6 @@ fn churn(ctrd: &PrivateContainerd, runs: usize, args: &dyn Fn(&str) -> Vec<Strin
             started.elapsed().as_secs_f64()
         })
         .collect()
-}
-
-/// (PSS, RSS) in KiB from /proc/PID/smaps_rollup.
-fn memory(pid: u32) -> (u64, u64) {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("Pss:"), field("Rss:"))
-}
-
-/// A free port on 127.0.0.1.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port()
 }
 
 /// Starts the HTTP app as container `id` on `port` (detached, host network) and returns how

@@ -1,6 +1,7 @@
 //! A private containerd for tests and benchmarks: Debian's containerd with its own root, state
-//! and sockets under a temp dir, the CRI plugin disabled, the heart shim on its PATH. Stopped by
-//! its PID (SIGTERM, then SIGKILL) and its directories removed on drop.
+//! and sockets under a temp dir, the heart shim on its PATH, and the CRI plugin off or, for the
+//! node tests ([`crate::cri`]), on with the `heart` runtime handler. Stopped by its PID (SIGTERM,
+//! then SIGKILL) and its directories removed on drop.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,8 +20,16 @@ pub struct PrivateContainerd {
 
 impl PrivateContainerd {
     /// Starts containerd with `shim` (the `containerd-shim-heart-v1` binary) on its PATH and
-    /// waits until it answers; panics with the reason and containerd's log when it cannot.
+    /// the CRI plugin off, and waits until it answers; panics with the reason and containerd's
+    /// log when it cannot.
     pub fn start(shim: &Path) -> PrivateContainerd {
+        PrivateContainerd::start_with(shim, None)
+    }
+
+    /// As [`PrivateContainerd::start`], with the CRI plugin on when `cri` names its sandbox
+    /// image: runtime handler `heart` → [`RUNTIME`], no CNI network (pods use the node's), its
+    /// streaming server on a free loopback port.
+    pub fn start_with(shim: &Path, cri: Option<&CriPlugin>) -> PrivateContainerd {
         assert!(
             is_root(),
             "the containerd end-to-end test needs root (containerd mounts snapshots and \
@@ -35,9 +44,12 @@ impl PrivateContainerd {
         std::fs::create_dir_all(&bin).expect("bin dir");
         std::fs::copy(shim, bin.join("containerd-shim-heart-v1")).expect("copying the shim");
         let address = d.join("containerd.sock");
+        let plugins = match cri {
+            None => "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n".to_owned(),
+            Some(cri) => cri.config(d),
+        };
         let config = format!(
-            "version = 2\nroot = {root:?}\nstate = {state:?}\n\
-             disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n\
+            "version = 2\nroot = {root:?}\nstate = {state:?}\n{plugins}\
              [grpc]\n  address = {address:?}\n\
              [ttrpc]\n  address = {ttrpc:?}\n\
              [debug]\n  address = {debug:?}\n  level = \"info\"\n",
@@ -106,11 +118,27 @@ impl PrivateContainerd {
         self.ctr().args(args).output().expect("ctr runs")
     }
 
+    /// The gRPC socket (containerd's API, and CRI's when it is on).
+    pub fn address(&self) -> &Path {
+        &self.address
+    }
+
     /// Imports an OCI image-layout tarball; panics with ctr's output on failure.
     pub fn import(&self, tarball: &Path) {
+        self.import_into("default", tarball);
+    }
+
+    /// Imports an OCI image-layout tarball into containerd `namespace` (CRI's is `k8s.io`).
+    pub fn import_into(&self, namespace: &str, tarball: &Path) {
         let out = self
             .ctr()
-            .args(["image", "import", "--all-platforms"])
+            .args([
+                "--namespace",
+                namespace,
+                "image",
+                "import",
+                "--all-platforms",
+            ])
             .arg(tarball)
             .output()
             .expect("ctr runs");
@@ -134,34 +162,87 @@ impl PrivateContainerd {
     }
 }
 
+/// The CRI plugin's settings for a node test.
+#[derive(Debug, Clone)]
+pub struct CriPlugin {
+    /// The pod sandbox (pause) image, imported locally before any pod runs.
+    pub sandbox_image: String,
+}
+
+impl CriPlugin {
+    /// The plugin's section of containerd's config; `dir` is containerd's temp dir.
+    fn config(&self, dir: &Path) -> String {
+        let cri = "[plugins.\"io.containerd.grpc.v1.cri\"]";
+        format!(
+            "{cri}\n\
+             \x20 sandbox_image = {image:?}\n\
+             \x20 # These machines refuse the pause container's oom_score_adj of -998 otherwise.\n\
+             \x20 restrict_oom_score_adj = true\n\
+             \x20 stream_server_address = \"127.0.0.1\"\n\
+             \x20 stream_server_port = \"0\"\n\
+             \x20 [plugins.\"io.containerd.grpc.v1.cri\".cni]\n\
+             \x20   bin_dir = {cni_bin:?}\n\
+             \x20   conf_dir = {cni_conf:?}\n\
+             \x20 [plugins.\"io.containerd.grpc.v1.cri\".containerd]\n\
+             \x20   snapshotter = \"overlayfs\"\n\
+             \x20   [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n\
+             \x20     runtime_type = \"io.containerd.runc.v2\"\n\
+             \x20   [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.heart]\n\
+             \x20     runtime_type = {runtime:?}\n",
+            image = self.sandbox_image,
+            cni_bin = dir.join("cni/bin"),
+            cni_conf = dir.join("cni/conf"),
+            runtime = RUNTIME,
+        )
+    }
+}
+
 impl PrivateContainerd {
     /// Kills and deletes every task and container, so no shim or container outlives the test
     /// (shims are detached from containerd and would keep running).
     fn remove_everything(&self) {
-        let list = |args: &[&str]| -> Vec<String> {
-            let out = self.ctr_output(args);
-            String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect()
-        };
-        for id in list(&["task", "ls", "-q"]) {
-            let _ = self.ctr_output(&["task", "kill", "-s", "SIGKILL", &id]);
-            for _ in 0..50 {
-                if self.ctr_output(&["task", "delete", &id]).status.success() {
-                    break;
+        // ctr's own namespace and CRI's.
+        for namespace in ["default", "k8s.io"] {
+            let list = |args: &[&str]| -> Vec<String> {
+                let out = self.ctr_output(&[&["--namespace", namespace], args].concat());
+                String::from_utf8_lossy(&out.stdout)
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect()
+            };
+            for id in list(&["task", "ls", "-q"]) {
+                let ns = ["--namespace", namespace];
+                let _ =
+                    self.ctr_output(&[&ns[..], &["task", "kill", "-s", "SIGKILL", &id]].concat());
+                for _ in 0..50 {
+                    let delete = [&ns[..], &["task", "delete", &id]].concat();
+                    if self.ctr_output(&delete).status.success() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
                 }
-                std::thread::sleep(Duration::from_millis(100));
+            }
+            for id in list(&["container", "ls", "-q"]) {
+                let _ = self.ctr_output(&["--namespace", namespace, "container", "rm", &id]);
             }
         }
-        for id in list(&["container", "ls", "-q"]) {
-            let _ = self.ctr_output(&["container", "rm", &id]);
-        }
+    }
+
+    /// Mount points under this containerd's directories (snapshots, sandbox shm, rootfs).
+    pub fn mounts(&self) -> Vec<String> {
+        let dir = self.dir.path().display().to_string();
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.split(' ').nth(4))
+            .filter(|point| point.starts_with(&dir))
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Processes started for this containerd that are still alive (shims), by their
     /// command line naming its socket.
-    fn leftover_pids(&self) -> Vec<u32> {
+    pub fn leftover_pids(&self) -> Vec<u32> {
         let needle = self.address.display().to_string();
         let Ok(entries) = std::fs::read_dir("/proc") else {
             return Vec::new();
@@ -190,14 +271,16 @@ impl Drop for PrivateContainerd {
         }
         crate::signal(self.child.id(), libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
+        while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Deepest first, lazily: a mount left by a failed test must not outlive it (nor keep
+        // its temp dir from being removed).
+        for point in self.mounts().iter().rev() {
+            let _ = Command::new("umount").arg("-l").arg(point).status();
+        }
     }
 }
 

@@ -6,10 +6,15 @@
 //! - [`signal`]: a signal to a process the test started;
 //! - [`listening_url`]: heart-host's address, from the line it prints once it listens;
 //! - [`golden`]: outputs compared with their checked-in snapshots;
-//! - [`containerd`]: a private containerd with the heart shim on its PATH.
+//! - [`containerd`]: a private containerd with the heart shim on its PATH;
+//! - [`process`]: memory figures and process trees from `/proc`;
+//! - [`cri`] (feature `cri`): the kubelet's side of a node, over containerd's CRI.
 
 pub mod containerd;
+#[cfg(feature = "cri")]
+pub mod cri;
 pub mod golden;
+pub mod process;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -490,9 +490,22 @@ def check_live() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def render_node(out: Path) -> None:
+    """The pod the node test runs (shim/tests/all/node.rs): the chart with default values, as
+    rendered above, and the RuntimeClass it makes when asked (what an operator installs once)."""
+    docs = render({})
+    classes = [d for d in render({"runtime": {"createRuntimeClass": True}}) if d["kind"] == "RuntimeClass"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"namespace": "heart", "documents": docs + classes}, indent=1))
+    print(f"wrote {len(docs) + len(classes)} objects to {out}")
+
+
 def main() -> None:
     if "--write-k8s" in sys.argv:
         write_k8s()
+        return
+    if "--render-node" in sys.argv:
+        render_node(Path(sys.argv[sys.argv.index("--render-node") + 1]))
         return
     check_lint()
     rendered = renders()

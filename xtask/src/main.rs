@@ -5,6 +5,7 @@
 //! - `bench`: the host's performance figures (ratios in one run): table + JSON.
 //! - `page-bench`: the page's first frame and transfer size in headless Chromium.
 //! - `oci`: OCI image-layout tarballs (rootfs, Wasm artifact, Spin) in `dist/oci/`.
+//! - `node-fixtures`: the node tests' pause image and rendered chart in `dist/node/`.
 //! - `check-wasmtime-serve`: the plain-WASI build under `wasmtime serve` (wasmtime-cli 50.0.1).
 //! - `soak`: bounded load (all formats + beats) against the real host; figures and checks.
 //! - `test`: everything CI runs (fmt, clippy, build, unit/golden/property/integration tests).
@@ -14,6 +15,7 @@ mod budget;
 mod build;
 mod cmd;
 mod host_process;
+mod node_fixtures;
 mod oci;
 mod page_bench;
 mod plain_wasi;
@@ -56,6 +58,9 @@ enum Command {
     /// Serve the plain-WASI builds (dist/heart_http_env.wasm, heart_http_p3_env.wasm) with `wasmtime serve` 50.0.1 and
     /// check every route and format (installs wasmtime-cli into the tools dir once).
     CheckWasmtimeServe,
+    /// The node tests' pause image (a static program built here) and the chart rendered with
+    /// default values, in dist/node/.
+    NodeFixtures,
     /// Load the real host over loopback (every format plus beats from simulated clients) for a
     /// bounded time; report req/s, p50/p99, errors, RSS, fds and presence consistency.
     Soak {
@@ -115,6 +120,7 @@ fn main() -> Result<()> {
             std::process::exit(exit_code(status))
         }
         Command::Test => test::suite(),
+        Command::NodeFixtures => node_fixtures::build(),
         Command::CheckWasmtimeServe => plain_wasi::check(),
         Command::PageBench { runs } => page_bench::page_bench(runs),
         Command::Soak {

@@ -133,7 +133,7 @@ impl Blobs {
         for (hex, bytes) in self.0 {
             entries.push((format!("blobs/sha256/{hex}"), bytes));
         }
-        std::fs::write(path, tar(&entries)?)
+        std::fs::write(path, tar(&entries, &[])?)
             .with_context(|| format!("writing {}", path.display()))?;
         Ok(Artifact {
             path: path.to_owned(),
@@ -144,11 +144,45 @@ impl Blobs {
 }
 
 fn rootfs_form(files: &[(&str, Vec<u8>)], path: &Path) -> Result<Artifact> {
+    let config = ConfigBuilder::default()
+        .entrypoint(vec!["/heart_http.wasm".to_owned()])
+        .env(vec!["PORT=80".to_owned()])
+        .exposed_ports(vec!["80/tcp".to_owned()])
+        .working_dir("/".to_owned())
+        .build()?;
+    linux_image(files, &[], config, format!("{IMAGE}:{TAG}"), path)
+}
+
+/// A pod sandbox (pause) image for the node tests: one static binary, `/pause`, as its
+/// entrypoint, imported as `reference`.
+pub fn pause_image(binary: Vec<u8>, reference: &str, path: &Path) -> Result<Artifact> {
+    let config = ConfigBuilder::default()
+        .entrypoint(vec!["/pause".to_owned()])
+        .working_dir("/".to_owned())
+        .build()?;
+    linux_image(
+        &[("pause", binary)],
+        &["pause"],
+        config,
+        reference.to_owned(),
+        path,
+    )
+}
+
+/// A linux/amd64 image of one tar layer holding `files` (`executables` among them get mode
+/// 0755) with the runtime `config`.
+fn linux_image(
+    files: &[(&str, Vec<u8>)],
+    executables: &[&str],
+    config: oci_spec::image::Config,
+    reference: String,
+    path: &Path,
+) -> Result<Artifact> {
     let entries: Vec<(String, Vec<u8>)> = files
         .iter()
         .map(|(name, bytes)| ((*name).to_owned(), bytes.clone()))
         .collect();
-    let layer = tar(&entries)?;
+    let layer = tar(&entries, executables)?;
     let diff_id = format!("sha256:{}", sha256_hex(&layer));
     let mut blobs = Blobs::default();
     let layer = blobs.add(MediaType::ImageLayer, layer)?;
@@ -156,14 +190,7 @@ fn rootfs_form(files: &[(&str, Vec<u8>)], path: &Path) -> Result<Artifact> {
         .created(CREATED.to_owned())
         .architecture(Arch::Amd64)
         .os(Os::Linux)
-        .config(
-            ConfigBuilder::default()
-                .entrypoint(vec!["/heart_http.wasm".to_owned()])
-                .env(vec!["PORT=80".to_owned()])
-                .exposed_ports(vec!["80/tcp".to_owned()])
-                .working_dir("/".to_owned())
-                .build()?,
-        )
+        .config(config)
         .rootfs(
             RootFsBuilder::default()
                 .typ("layers".to_owned())
@@ -177,7 +204,7 @@ fn rootfs_form(files: &[(&str, Vec<u8>)], path: &Path) -> Result<Artifact> {
         .architecture(Arch::Amd64)
         .os(Os::Linux)
         .build()?;
-    blobs.finish(&manifest, Some(platform), format!("{IMAGE}:{TAG}"), path)
+    blobs.finish(&manifest, Some(platform), reference, path)
 }
 
 fn wasm_form(http: &[u8], path: &Path) -> Result<Artifact> {
@@ -318,8 +345,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A tar of `entries` (sorted, with parent directories) with fixed metadata.
-fn tar(entries: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
+/// A tar of `entries` (sorted, with parent directories) with fixed metadata: mode 0644, or 0755
+/// for the names in `executables`.
+fn tar(entries: &[(String, Vec<u8>)], executables: &[&str]) -> Result<Vec<u8>> {
     let mut sorted: Vec<&(String, Vec<u8>)> = entries.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let mut builder = tar::Builder::new(Vec::new());
@@ -337,7 +365,12 @@ fn tar(entries: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
             let mut header = header(0, 0o755, tar::EntryType::Directory);
             builder.append_data(&mut header, &dir, std::io::empty())?;
         }
-        let mut header = header(bytes.len() as u64, 0o644, tar::EntryType::Regular);
+        let mode = if executables.contains(&name.as_str()) {
+            0o755
+        } else {
+            0o644
+        };
+        let mut header = header(bytes.len() as u64, mode, tar::EntryType::Regular);
         builder.append_data(&mut header, name, bytes.as_slice())?;
     }
     Ok(builder.into_inner()?)
@@ -365,8 +398,8 @@ mod tests {
             ("a".to_owned(), b"22".to_vec()),
         ];
         let b: Vec<_> = a.iter().rev().cloned().collect();
-        assert_eq!(tar(&a).expect("tar"), tar(&b).expect("tar"));
-        let names: Vec<String> = tar::Archive::new(tar(&a).expect("tar").as_slice())
+        assert_eq!(tar(&a, &[]).expect("tar"), tar(&b, &[]).expect("tar"));
+        let names: Vec<String> = tar::Archive::new(tar(&a, &[]).expect("tar").as_slice())
             .entries()
             .expect("entries")
             .map(|e| {

@@ -38,8 +38,10 @@ pub fn suite() -> Result<()> {
         .args(["--locked", "--release"]))?;
     // Integration tests serve the real components, so build them first.
     crate::build::all()?;
-    // The containerd end-to-end test imports the OCI artifact.
+    // The containerd end-to-end test imports the OCI artifact; the node test also the pause
+    // image and the rendered chart.
     crate::oci::build(None)?;
+    crate::node_fixtures::build()?;
     // The components are wasm32-wasip2 cdylibs (their export names are not native symbols);
     // they are tested by the host's integration tests, which serve the real builds.
     let mut test = cargo();
@@ -113,7 +115,7 @@ fn dependency_policy() -> Result<()> {
 }
 
 /// The Python interpreter of the suite's tools venv (under the tools dir), made on first use.
-fn tools_venv() -> Result<std::path::PathBuf> {
+pub(crate) fn tools_venv() -> Result<std::path::PathBuf> {
     let venv = crate::cmd::tools_dir().join("venv");
     let python = venv.join("bin/python");
     if !python.is_file() {
@@ -125,7 +127,7 @@ fn tools_venv() -> Result<std::path::PathBuf> {
 }
 
 /// `pip install -r requirements` into the venv of `python` (a no-op once satisfied).
-fn pip_install(python: &std::path::Path, requirements: &std::path::Path) -> Result<()> {
+pub(crate) fn pip_install(python: &std::path::Path, requirements: &std::path::Path) -> Result<()> {
     run(std::process::Command::new(python)
         .args([
             "-m",

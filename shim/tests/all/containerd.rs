@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use heart_testing::containerd::{PrivateContainerd, RUNTIME, elf_rootfs, unique_id};
+use heart_testing::process::free_port;
 
 const IMAGE: &str = "localhost/heart-display:0.1.0";
 
@@ -21,13 +22,6 @@ fn start() -> PrivateContainerd {
     let ctrd = PrivateContainerd::start(env!("CARGO_BIN_EXE_containerd-shim-heart-v1").as_ref());
     ctrd.import(&tarball);
     ctrd
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 fn get(url: &str) -> Option<(u16, String, Vec<u8>)> {
