@@ -228,6 +228,17 @@ impl PrivateContainerd {
         }
     }
 
+    /// The socket a shim serves task `id` of `namespace` on (containerd's formula: the SHA-256
+    /// of `<grpc address>/<namespace>/<id>` under `/run/containerd/s`). A pod's containers
+    /// share their sandbox's shim, so for CRI `id` is the sandbox's.
+    pub fn shim_socket(&self, namespace: &str, id: &str) -> PathBuf {
+        use sha2::Digest as _;
+        let key = self.address.join(namespace).join(id);
+        let digest = sha2::Sha256::digest(key.as_os_str().as_encoded_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        Path::new("/run/containerd/s").join(hex)
+    }
+
     /// Mount points under this containerd's directories (snapshots, sandbox shm, rootfs).
     pub fn mounts(&self) -> Vec<String> {
         let dir = self.dir.path().display().to_string();

@@ -229,8 +229,16 @@ fn config_reloads_without_a_restart(
     eprintln!("reloaded in {:?}", written.elapsed());
     data.insert("love-level".into(), "11".into());
     volume.update(&data).expect("a bad ConfigMap written");
-    // The last good config keeps serving; nothing restarts.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Refused (counted), and the last good config keeps serving; nothing restarts.
+    heart_testing::wait_until("the bad ConfigMap refused", Duration::from_secs(5), || {
+        let metrics = get_text(&url(port, "/metrics"));
+        heart_testing::metric(
+            &metrics,
+            "heart_config_reloads_total",
+            &[("result", "failed")],
+        )
+        .is_some_and(|n| n >= 1.0)
+    });
     assert_eq!(
         config("/api/config")["love_level"],
         9,
@@ -308,23 +316,15 @@ fn stops_gracefully_with_a_request_in_flight(node: &Node, pod: &Pod, port: u16) 
 /// `StopPodSandbox` and `RemovePodSandbox`: no sandbox, container, shim, mount or cgroup is
 /// left.
 fn leaves_nothing_behind(node: &Node, pod: &Pod) {
+    let socket = node.containerd().shim_socket("k8s.io", &pod.sandbox_id);
+    assert!(
+        socket.exists(),
+        "the pod's shim socket {}",
+        socket.display()
+    );
     node.remove_pod(pod).expect("the pod removed");
-    let sandboxes = node
-        .cri
-        .runtime(|mut c| async move {
-            c.list_pod_sandbox(cri::ListPodSandboxRequest::default())
-                .await
-        })
-        .expect("ListPodSandbox")
-        .items;
-    let containers = node
-        .cri
-        .runtime(|mut c| async move {
-            c.list_containers(cri::ListContainersRequest::default())
-                .await
-        })
-        .expect("ListContainers")
-        .containers;
+    let sandboxes = node.sandboxes().expect("ListPodSandbox");
+    let containers = node.containers().expect("ListContainers");
     assert!(
         sandboxes.is_empty() && containers.is_empty(),
         "{sandboxes:?} {containers:?}"
@@ -332,6 +332,11 @@ fn leaves_nothing_behind(node: &Node, pod: &Pod) {
     heart_testing::wait_until("the pod's shims gone", Duration::from_secs(10), || {
         node.containerd().leftover_pids().is_empty()
     });
+    assert!(
+        !socket.exists(),
+        "the shim's socket {} is left",
+        socket.display()
+    );
     assert_eq!(
         node.containerd().mounts(),
         Vec::<String>::new(),
@@ -367,15 +372,9 @@ fn a_bad_configmap_fails_the_init_container_and_the_app_never_starts() {
         log.contains("love level `11` is out of range 1..=10"),
         "the validator's message in its log: {log:?}"
     );
-    let containers = node
-        .cri
-        .runtime(|mut c| async move {
-            c.list_containers(cri::ListContainersRequest::default())
-                .await
-        })
+    let names: Vec<String> = node
+        .containers()
         .expect("ListContainers")
-        .containers;
-    let names: Vec<String> = containers
         .into_iter()
         .filter_map(|c| c.metadata.map(|m| m.name))
         .collect();

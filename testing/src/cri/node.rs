@@ -232,6 +232,22 @@ impl Node {
             .runtime(|mut c| async move { c.container_status(request).await })
     }
 
+    /// Every container CRI lists (`ListContainers`, no filter).
+    pub fn containers(&self) -> Result<Vec<cri::Container>, Box<tonic::Status>> {
+        let request = cri::ListContainersRequest::default();
+        self.cri
+            .runtime(|mut c| async move { c.list_containers(request).await })
+            .map(|r| r.containers)
+    }
+
+    /// Every pod sandbox CRI lists (`ListPodSandbox`, no filter).
+    pub fn sandboxes(&self) -> Result<Vec<cri::PodSandbox>, Box<tonic::Status>> {
+        let request = cri::ListPodSandboxRequest::default();
+        self.cri
+            .runtime(|mut c| async move { c.list_pod_sandbox(request).await })
+            .map(|r| r.items)
+    }
+
     fn wait_exited(&self, id: &str, limit: Duration) -> Result<cri::ContainerStatus, PodFailure> {
         let deadline = Instant::now() + limit;
         loop {
