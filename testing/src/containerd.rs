@@ -278,7 +278,17 @@ impl Drop for PrivateContainerd {
     fn drop(&mut self) {
         self.remove_everything();
         for pid in self.leftover_pids() {
+            // A killed shim leaves its socket behind: remove it too.
+            let args = crate::process::command_line(pid);
+            let words: Vec<&str> = args.split_whitespace().collect();
+            let flag = |name: &str| {
+                let at = words.iter().position(|w| *w == name)?;
+                words.get(at + 1).copied()
+            };
             crate::signal(pid, libc::SIGKILL);
+            if let (Some(namespace), Some(id)) = (flag("-namespace"), flag("-id")) {
+                let _ = std::fs::remove_file(self.shim_socket(namespace, id));
+            }
         }
         crate::signal(self.child.id(), libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(10);
