@@ -189,6 +189,14 @@ fn the_charts_pod_runs_on_the_node_as_the_kubelet_runs_it() {
             .is_some_and(|v| v.value >= cpu),
         "{app_stats:?}"
     );
+    assert!(
+        app_stats
+            .memory
+            .as_ref()
+            .and_then(|m| m.working_set_bytes.as_ref())
+            .is_some_and(|v| v.value > 1 << 20),
+        "{app_stats:?}"
+    );
 
     // The app's status as the kubelet reads it.
     let before = status(&node, pod.id(APP));
