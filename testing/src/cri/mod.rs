@@ -2,12 +2,14 @@
 //! (feature `cri`): a rendered chart's pod template read as the kubelet reads it, turned into
 //! CRI calls on a private containerd with the heart runtime handler.
 //!
+//! - [`checked_object`]: a JSON object read field by field, naming what is left unread;
 //! - [`client`]: a blocking CRI client over containerd's socket (k8s-cri, tonic);
 //! - [`pod_template`]: pod template → [`PodPlan`], failing on any field it does not translate;
 //! - [`cri_config`]: [`PodPlan`] → the sandbox and container configs a kubelet sends;
 //! - [`config_volume`]: a ConfigMap volume in the kubelet's atomic-writer layout;
 //! - [`node`]: containerd with CRI on, the images imported, a pod run and probed.
 
+pub mod checked_object;
 pub mod client;
 pub mod config_volume;
 pub mod cri_config;
