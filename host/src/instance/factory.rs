@@ -13,7 +13,7 @@ use wasmtime_wasi_http::handler::ProxyPre;
 
 use crate::config::{ComponentConfig, Snapshot};
 use crate::instance::policy::{InstancePolicy, WasiHttpVersion};
-use crate::instance::store::HostState;
+use crate::instance::store::{HostState, LiveInstance};
 use crate::instance::stream::{self, Closing};
 use crate::ops::metrics::Metrics;
 use crate::runtime::engine::ticks;
@@ -119,15 +119,11 @@ impl InstanceFactory {
         store
     }
 
-    /// Records an instance made in `took`, in the metrics and in its store's `state`.
+    /// Records an instance made in `took`, in the metrics and in its store's `state`; it counts
+    /// as live until its store is dropped.
     pub(crate) fn instantiated(&self, state: &mut HostState, took: Duration) {
         state.instantiated(took);
         self.metrics.instantiation.observe(took.as_secs_f64());
-        self.metrics.active_instances.inc();
-    }
-
-    /// Records an instance dropped.
-    pub(crate) fn retired(&self) {
-        self.metrics.active_instances.dec();
+        state.count_as_live(LiveInstance::count(self.metrics.clone()));
     }
 }

@@ -105,16 +105,11 @@ impl DirectPool {
             .await
             .unwrap_or_else(|_| Err(GuestFailure::out_of_time(policy.request_timeout)));
         timing.guest = called.elapsed();
-        match outcome {
-            Ok(response) => {
-                self.put_back(live);
-                Ok(response)
-            }
-            Err(failure) => {
-                self.retire(live);
-                Err(failure)
-            }
+        // A failed instance is not kept: dropping it here uncounts it.
+        if outcome.is_ok() {
+            self.put_back(live);
         }
+        outcome
     }
 
     /// Answers `request` with a stream (`/live`): a fresh instance, kept for the stream's
@@ -137,7 +132,6 @@ impl DirectPool {
             Ok(prepared) => prepared,
             Err(failure) => {
                 state.ended(StreamEnd::Failed);
-                self.retire(live);
                 return Err(failure);
             }
         };
@@ -159,8 +153,8 @@ impl DirectPool {
                 });
                 failure.log_and_count(&component, &metrics);
             }
+            // Dropping the instance uncounts it (its store's `LiveInstance`).
             drop(live);
-            metrics.active_instances.dec();
         });
         let head = tokio::time::timeout(limit, head(receiver))
             .await
@@ -214,7 +208,7 @@ impl DirectPool {
             }
             (idle.pop(), expired)
         };
-        self.retire_all(expired);
+        drop(expired);
         live
     }
 
@@ -223,7 +217,7 @@ impl DirectPool {
         let policy = self.factory.policy();
         let clean = live.store.data_mut().http().table.is_empty();
         if live.store.data().requests() >= policy.max_reuse || !clean {
-            self.retire(live);
+            // Spent: dropping it uncounts it.
             return;
         }
         live.idle_since = Instant::now();
@@ -235,7 +229,7 @@ impl DirectPool {
             }
             Err(_) => vec![live],
         };
-        self.retire_all(expired);
+        drop(expired);
     }
 
     /// Removes the instances idle for longer than the policy allows (the oldest are first).
@@ -243,17 +237,6 @@ impl DirectPool {
         let limit = self.factory.policy().idle_timeout;
         let fresh = idle.partition_point(|l| l.idle_since.elapsed() > limit);
         idle.drain(..fresh).collect()
-    }
-
-    fn retire_all(&self, lives: Vec<Live>) {
-        for live in lives {
-            self.retire(live);
-        }
-    }
-
-    fn retire(&self, live: Live) {
-        drop(live);
-        self.factory.retired();
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::{Arc, Weak};
 
 use crate::instance::stream::{Closing, StreamState};
 use crate::instance::timing::InstanceUse;
+use crate::ops::metrics::Metrics;
 
 /// Refuses every outbound HTTP request: heart-display components have
 /// `allowed_outbound_hosts = []`, and the host enforces it rather than trusting the manifest.
@@ -67,6 +68,27 @@ pub struct HostState {
     closing: Closing,
     /// The stream the instance is writing, if its request is one (and the stream is open).
     stream: Weak<StreamState>,
+    /// Counts the instance as live from its instantiation until its store is dropped, however
+    /// that happens (retired, expired, failed, or its request cancelled).
+    counted: Option<LiveInstance>,
+}
+
+/// One instance in `heart_active_instances`, for as long as this value lives.
+#[derive(Debug)]
+pub(crate) struct LiveInstance(Arc<Metrics>);
+
+impl LiveInstance {
+    /// Counts one more live instance.
+    pub(crate) fn count(metrics: Arc<Metrics>) -> Self {
+        metrics.active_instances.inc();
+        Self(metrics)
+    }
+}
+
+impl Drop for LiveInstance {
+    fn drop(&mut self) {
+        self.0.active_instances.dec();
+    }
 }
 
 impl std::fmt::Debug for HostState {
@@ -112,12 +134,18 @@ impl HostState {
             instantiated_in: std::time::Duration::ZERO,
             closing,
             stream: Weak::new(),
+            counted: None,
         }
     }
 
     /// Records that the instance took `took` to make.
     pub fn instantiated(&mut self, took: std::time::Duration) {
         self.instantiated_in = took;
+    }
+
+    /// Counts the instance as live until this state (its store) is dropped.
+    pub(crate) fn count_as_live(&mut self, live: LiveInstance) {
+        self.counted = Some(live);
     }
 
     /// Requests the instance has started.

@@ -21,7 +21,6 @@ use crate::instance::policy::InstancePolicy;
 use crate::instance::store::HostState;
 use crate::instance::stream::StreamState;
 use crate::instance::timing::InstanceUse;
-use crate::ops::metrics::Metrics;
 use crate::runtime::engine::ticks;
 
 impl HandlerState for InstanceFactory {
@@ -50,7 +49,6 @@ impl HandlerState for InstanceFactory {
             state: Worker {
                 policy,
                 config: self.config().clone(),
-                metrics: self.metrics().clone(),
                 stream,
             },
         })
@@ -132,7 +130,6 @@ impl WorkerExpiration for Expiration {
 pub struct Worker {
     policy: InstancePolicy,
     config: ComponentConfig,
-    metrics: Arc<Metrics>,
     stream: CurrentStream,
 }
 
@@ -179,7 +176,6 @@ impl WorkerState for Worker {
     }
 
     fn drop(&self, store: Store<HostState>, result: wasmtime::Result<()>) {
-        self.metrics.active_instances.dec();
         if let Err(e) = result {
             tracing::warn!(error = %format!("{e:#}"), "guest instance failed");
         }
