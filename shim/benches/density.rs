@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use heart_testing::cri::node::probe_once;
 use heart_testing::cri::{Fixtures, Node, Pod, PodPlan};
-use heart_testing::process::{command_line, free_port, memory_kib, tree, uid};
+use heart_testing::process::{command_line, free_port, memory_kib, pids, tree, uid};
 
 const APP: &str = "heart-display";
 const FOUR_GIB_KIB: f64 = 4.0 * 1024.0 * 1024.0;
@@ -35,11 +35,8 @@ fn pod_pss(pod: &Pod) -> (u64, u64, u64) {
         .and_then(|c| c.security.run_as_user)
         .and_then(|u| u32::try_from(u).ok());
     let needle = format!("-id {} ", pod.sandbox_id);
-    let shims: Vec<u32> = std::fs::read_dir("/proc")
+    let shims: Vec<u32> = pids()
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
         .filter(|&pid| format!("{} ", command_line(pid)).contains(&needle))
         .collect();
     // The pod's shim daemon: the one whose parent is not one of them.

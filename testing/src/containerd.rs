@@ -118,6 +118,11 @@ impl PrivateContainerd {
         self.ctr().args(args).output().expect("ctr runs")
     }
 
+    /// As [`PrivateContainerd::ctr_output`], in containerd namespace `namespace`.
+    fn ctr_in(&self, namespace: &str, args: &[&str]) -> std::process::Output {
+        self.ctr_output(&[&["--namespace", namespace], args].concat())
+    }
+
     /// The gRPC socket (containerd's API, and CRI's when it is on).
     pub fn address(&self) -> &Path {
         &self.address
@@ -130,22 +135,11 @@ impl PrivateContainerd {
 
     /// Imports an OCI image-layout tarball into containerd `namespace` (CRI's is `k8s.io`).
     pub fn import_into(&self, namespace: &str, tarball: &Path) {
-        let out = self
-            .ctr()
-            .args([
-                "--namespace",
-                namespace,
-                "image",
-                "import",
-                "--all-platforms",
-            ])
-            .arg(tarball)
-            .output()
-            .expect("ctr runs");
+        let tarball = tarball.to_str().expect("a UTF-8 path");
+        let out = self.ctr_in(namespace, &["image", "import", "--all-platforms", tarball]);
         assert!(
             out.status.success(),
-            "ctr image import {} failed: {}{}",
-            tarball.display(),
+            "ctr image import {tarball} failed: {}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -204,26 +198,27 @@ impl PrivateContainerd {
         // ctr's own namespace and CRI's.
         for namespace in ["default", "k8s.io"] {
             let list = |args: &[&str]| -> Vec<String> {
-                let out = self.ctr_output(&[&["--namespace", namespace], args].concat());
+                let out = self.ctr_in(namespace, args);
                 String::from_utf8_lossy(&out.stdout)
                     .split_whitespace()
                     .map(str::to_owned)
                     .collect()
             };
             for id in list(&["task", "ls", "-q"]) {
-                let ns = ["--namespace", namespace];
-                let _ =
-                    self.ctr_output(&[&ns[..], &["task", "kill", "-s", "SIGKILL", &id]].concat());
+                let _ = self.ctr_in(namespace, &["task", "kill", "-s", "SIGKILL", &id]);
                 for _ in 0..50 {
-                    let delete = [&ns[..], &["task", "delete", &id]].concat();
-                    if self.ctr_output(&delete).status.success() {
+                    if self
+                        .ctr_in(namespace, &["task", "delete", &id])
+                        .status
+                        .success()
+                    {
                         break;
                     }
                     std::thread::sleep(Duration::from_millis(100));
                 }
             }
             for id in list(&["container", "ls", "-q"]) {
-                let _ = self.ctr_output(&["--namespace", namespace, "container", "rm", &id]);
+                let _ = self.ctr_in(namespace, &["container", "rm", &id]);
             }
         }
     }
@@ -255,15 +250,9 @@ impl PrivateContainerd {
     /// command line naming its socket.
     pub fn leftover_pids(&self) -> Vec<u32> {
         let needle = self.address.display().to_string();
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&needle))
-            })
+        crate::process::pids()
+            .into_iter()
+            .filter(|&pid| crate::process::command_line(pid).contains(&needle))
             .collect()
     }
 }

@@ -37,25 +37,37 @@ pub fn command_line(pid: u32) -> String {
         .unwrap_or_default()
 }
 
-/// The owner UID of `pid`.
-pub fn uid(pid: u32) -> Option<u32> {
+/// The value of `key` in `/proc/PID/status` (e.g. `Uid`, `CapEff`), trimmed.
+pub fn status_field(pid: u32, key: &str) -> Option<String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
+    let prefix = format!("{key}:");
+    let value = status.lines().find_map(|l| l.strip_prefix(&prefix))?;
+    Some(value.trim().to_owned())
+}
+
+/// The real UID of `pid`.
+pub fn uid(pid: u32) -> Option<u32> {
+    status_field(pid, "Uid")?
         .split_whitespace()
         .next()?
         .parse()
         .ok()
 }
 
-/// Every process's (PID, parent PID).
-fn parents() -> Vec<(u32, u32)> {
+/// Every process's PID.
+pub fn pids() -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// Every process's (PID, parent PID).
+fn parents() -> Vec<(u32, u32)> {
+    pids()
+        .into_iter()
         .filter_map(|pid| {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             // After the command's closing parenthesis: state, then the parent's PID.
@@ -84,6 +96,12 @@ mod tests {
         let (pss, rss) = memory_kib(me);
         assert!(pss > 0 && rss >= pss, "{pss} {rss}");
         assert_eq!(tree(me)[0], me);
+        assert!(pids().contains(&me));
+        let real = status_field(me, "Uid").expect("a Uid line");
+        assert_eq!(
+            uid(me).map(|u| u.to_string()).as_deref(),
+            real.split('\t').next()
+        );
         let child = std::process::Command::new("sleep")
             .arg("5")
             .spawn()

@@ -54,12 +54,8 @@ fn pid(node: &Node, id: &str) -> u32 {
 
 /// A line of `/proc/<pid>/status`, e.g. `Uid`.
 fn proc_status(pid: u32, key: &str) -> String {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")))
-        .unwrap_or_else(|| panic!("no {key} in {text}"))
-        .trim()
-        .to_owned()
+    heart_testing::process::status_field(pid, key)
+        .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
 }
 
 #[test]
