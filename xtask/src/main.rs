@@ -3,6 +3,7 @@
 //! - `build`: the browser bundle and the Wasm components into `dist/`, with sizes.
 //! - `up`: build, then serve the app with heart-host on 127.0.0.1:3000 (our `spin up`).
 //! - `bench`: the host's performance figures (ratios in one run): table + JSON.
+//! - `bench-against`: this checkout's host vs other commits' builds, interleaved in one run.
 //! - `page-bench`: the page's first frame and transfer size in headless Chromium.
 //! - `oci`: OCI image-layout tarballs (rootfs, Wasm artifact, Spin) in `dist/oci/`.
 //! - `node-fixtures`: the node tests' pause image and rendered chart in `dist/node/`.
@@ -92,6 +93,23 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         cold_starts: usize,
     },
+    /// Compare this checkout's heart-host with other commits' builds in one run (native, fresh
+    /// and reused on one path, interleaved rounds). Each commit is built in a worktree under
+    /// the target dir by its own xtask.
+    BenchAgainst {
+        /// Commits to compare with (e.g. `main~3`, a SHA).
+        #[arg(required = true)]
+        revs: Vec<String>,
+        /// The component path loaded.
+        #[arg(long, default_value = "/heart.svg")]
+        path: String,
+        /// Seconds of load per scenario and round.
+        #[arg(long, default_value_t = 4)]
+        seconds: u64,
+        /// Rounds.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// Measure the page in headless Chromium: navigation → first heart drawn, long tasks
     /// during load, transfer size (medians over first visits). Writes
     /// tests/artifacts/first-frame.json.
@@ -122,6 +140,17 @@ fn main() -> Result<()> {
         Command::Test => test::suite(),
         Command::NodeFixtures => node_fixtures::build(),
         Command::CheckWasmtimeServe => plain_wasi::check(),
+        Command::BenchAgainst {
+            revs,
+            path,
+            seconds,
+            rounds,
+        } => bench::bench_against(&bench::AgainstOptions {
+            revs,
+            path,
+            seconds,
+            rounds,
+        }),
         Command::PageBench { runs } => page_bench::page_bench(runs),
         Command::Soak {
             seconds,

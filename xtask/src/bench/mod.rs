@@ -13,6 +13,9 @@
 //!
 //! 7. Memory after a burst ([`memory`]).
 //!
+//! `cargo xtask bench-against REV…` ([`against`]) loads the same HTTP scenarios on this
+//! checkout's build and other commits' in one run.
+//!
 //! Files: [`run`] (the order and the report), [`servers`] (heart-host and `wasmtime serve`),
 //! [`wrk`] (load and interleaved rounds), [`stats`] (medians and ratios), [`startup`] (cold
 //! starts, idle memory), [`criterion`] (in-process figures), [`memory`] (around a burst).
@@ -23,6 +26,7 @@
 //! Figures are medians over the rounds, and each ratio is the median of the per-round ratios
 //! (both sides measured seconds apart), with its range.
 
+mod against;
 mod criterion;
 mod memory;
 mod run;
@@ -31,4 +35,5 @@ mod startup;
 mod stats;
 mod wrk;
 
+pub use against::{AgainstOptions, bench_against};
 pub use run::{BenchOptions, bench};

@@ -27,7 +27,7 @@ pub struct BenchOptions {
     pub cold_starts: usize,
 }
 
-fn require(tool: &str, package: &str) -> Result<()> {
+pub(super) fn require(tool: &str, package: &str) -> Result<()> {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .stdout(Stdio::null())
