@@ -65,13 +65,64 @@ fn git(args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
-/// Copies the freshly built release host to `to`: the next build overwrites the target dir's.
-fn keep_host(to: &Path) -> Result<PathBuf> {
+/// Copies the release host just built as `built` to `to`: the next build overwrites it.
+fn keep_host(built: &Path, to: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(to)?;
     let kept = to.join("heart-host");
-    std::fs::copy(crate::build::host_binary(), &kept)
-        .with_context(|| format!("copying the release heart-host to {}", kept.display()))?;
+    std::fs::copy(built, &kept)
+        .with_context(|| format!("copying {} to {}", built.display(), kept.display()))?;
     Ok(kept)
+}
+
+/// The target dir the other commits are built in. Never this checkout's: cargo names a
+/// binary's and a Wasm component's output by crate name alone and does not rewrite it when its
+/// own fingerprint is fresh, so an older commit built there would leave its `heart-host` and
+/// its `.wasm` files in place of this checkout's (for the suite too, which shares that dir).
+fn commits_target_dir() -> PathBuf {
+    target_dir().join("bench-against").join("target")
+}
+
+/// Makes cargo rebuild the project's own crates in `dir`: the commits share it, so a commit
+/// built again after another (its kept host deleted) would otherwise find its fingerprints fresh
+/// and keep the other commit's outputs. The dependencies stay built.
+fn forget_own_crates(dir: &Path) -> Result<()> {
+    let own = |name: &str| {
+        ["heart-", "heart_", "xtask-", "containerd-shim-heart"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+    };
+    for entry in fingerprint_dirs(dir) {
+        for crate_dir in std::fs::read_dir(&entry)? {
+            let crate_dir = crate_dir?;
+            if own(&crate_dir.file_name().to_string_lossy()) {
+                std::fs::remove_dir_all(crate_dir.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `.fingerprint` directories of every profile and target under `dir`.
+fn fingerprint_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), 0)];
+    while let Some((at, depth)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&at) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            if entry.file_name() == ".fingerprint" {
+                found.push(path);
+            } else if depth < 3 {
+                pending.push((path, depth + 1));
+            }
+        }
+    }
+    found
 }
 
 /// This checkout, built as `cargo xtask bench` builds it.
@@ -80,7 +131,7 @@ fn this_checkout(work: &Path) -> Result<Build> {
     crate::build::release_host(&["--features", "native-baseline"])?;
     Ok(Build {
         name: "this checkout".into(),
-        host: keep_host(&work.join("this"))?,
+        host: keep_host(&crate::build::host_binary(), &work.join("this"))?,
         manifest: root().join("spin.toml"),
     })
 }
@@ -105,9 +156,13 @@ fn commit(rev: &str) -> Result<Build> {
     }
     let host = dir.join("heart-host");
     if !host.is_file() {
+        forget_own_crates(&commits_target_dir())?;
         let cargo = |args: &[&str]| {
             let mut command = Command::new("cargo");
-            command.args(args).current_dir(&tree);
+            command
+                .args(args)
+                .current_dir(&tree)
+                .env("CARGO_TARGET_DIR", commits_target_dir());
             for name in CARGO_ENV {
                 command.env_remove(name);
             }
@@ -123,7 +178,7 @@ fn commit(rev: &str) -> Result<Build> {
             "--features",
             "native-baseline",
         ]))?;
-        keep_host(&dir)?;
+        keep_host(&commits_target_dir().join("release/heart-host"), &dir)?;
     }
     Ok(Build {
         name: short.to_owned(),
