@@ -47,9 +47,10 @@ fn per_request(c: &mut Criterion) {
         let app = runtime.block_on(async { app(reuse) });
         for path in ["/api/symbol", "/heart.svg"] {
             let component = app.route(path).expect("routed");
+            let streams = heart_core::api::streams(path);
             group.bench_function(format!("{mode}{path}"), |b| {
                 b.to_async(&runtime).iter(|| async {
-                    let (response, _) = component.handle(request(path)).await;
+                    let (response, _) = component.handle(request(path), streams).await;
                     assert_eq!(response.status(), 200, "the component answers");
                     let body = response.into_body().collect().await.expect("body");
                     assert!(!body.to_bytes().is_empty());

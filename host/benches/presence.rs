@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use heart_core::Bpm;
 use heart_core::presence::{ClientRecord, PresencePolicy};
-use heart_host::ops::presence::Presence;
+use heart_host::presence::Presence;
 
 const CLIENTS: u64 = 1_000_000;
 const RUN: Duration = Duration::from_secs(2);

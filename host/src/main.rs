@@ -198,7 +198,7 @@ fn up(args: UpArgs) -> Result<()> {
             .local_addr()
             .context("reading the listen address")?;
         // Before the line below: from then on a SIGTERM or SIGINT means a graceful stop.
-        let shutdown = heart_host::http::server::shutdown_signal();
+        let shutdown = heart_host::http::shutdown_signal();
         // Tests and scripts read this line to find the port.
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!("heart-host listening on {scheme}://{address}/");

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::app::AppOptions;
-use crate::http::server::ServerOptions;
+use crate::http::ServerOptions;
 use crate::instance::policy::InstancePolicy;
 use crate::runtime::engine::EngineOptions;
 

@@ -44,7 +44,7 @@ impl Sandbox for HeartSandbox {
         let wasm = entrypoint.source.as_bytes()?;
         // PID 1 in its namespace gets no default signal handlers: `shutdown_signal` installs
         // them, so `ctr task kill` (SIGTERM) stops the server gracefully.
-        let shutdown = heart_host::http::server::shutdown_signal();
+        let shutdown = heart_host::http::shutdown_signal();
         match container::run(&wasm, &process, shutdown, |_| {}).await {
             Ok(code) => Ok(code),
             Err(e) => {

@@ -1,5 +1,5 @@
 //! heart-display as a WASI 0.3 HTTP component (`wasi:http/handler@0.3.0`, spin-sdk 7): the same
-//! thin adapter as the WASI 0.2 build, for hosts already on WASI 0.3 (wasmtime 48, heart-host).
+//! thin adapter as the WASI 0.2 build, for hosts already on WASI 0.3 (wasmtime 50, heart-host).
 //! Spin 4.0.2 rejects WASI 0.3.0 components, so the 0.2 build stays the default artifact.
 //!
 //! Heart frames carry the instance's own figures (`heart-guest`), and `/live` streams the

@@ -1,21 +1,27 @@
 //! HTTP in front of the components.
 //!
 //! - [`server`]: the accept loop, connections (plain or TLS) and graceful shutdown;
-//! - [`host_routes`]: a request's way in — the host's own routes (health, metrics, presence),
-//!   the manifest route that matched, the metric labels;
-//! - [`route_pattern`]: Spin's route patterns and their precedence;
-//! - [`response`]: responses the host makes itself;
+//! - [`shared`]: the server's options and what its connections share;
+//! - [`request`]: a request's way through the host, resolved once into its [`target`];
+//! - [`host_routes`]: the host's own routes (health, metrics, presence);
+//! - [`stream_limit`]: the limit on open streams (`/live`);
 //! - [`server_timing`]: the `Server-Timing` header every response carries;
-//! - [`streams`]: the limit on open streams (`/live`);
+//! - [`signals`]: the signals that end a server;
 //! - [`tls`]: HTTPS certificate and key loading and checks;
 //! - `native` (feature `native-baseline`): the in-process baseline route for benchmarks.
 
 pub(crate) mod host_routes;
 #[cfg(feature = "native-baseline")]
 pub mod native;
-pub(crate) mod response;
-pub(crate) mod route_pattern;
+pub(crate) mod request;
 pub mod server;
 pub(crate) mod server_timing;
-pub(crate) mod streams;
+pub mod shared;
+pub mod signals;
+pub(crate) mod stream_limit;
+pub(crate) mod target;
 pub mod tls;
+
+pub use server::serve;
+pub use shared::ServerOptions;
+pub use signals::shutdown_signal;

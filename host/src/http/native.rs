@@ -8,7 +8,7 @@ use hyper::{Request, Response, StatusCode};
 use wasmtime_wasi_http::WasiBody;
 
 use crate::app::App;
-use crate::http::response::{error, respond};
+use crate::response::{error, respond};
 
 /// The route prefix.
 pub const PREFIX: &str = "/native/";

@@ -1,6 +1,6 @@
 //! The HTTP server: hyper accept loop, connections (plain or TLS), and graceful shutdown that
-//! lets in-flight requests finish. Each request goes to [`host_routes::handle`].
-//! Pattern follows `wasmtime serve` (wasmtime-cli 48 `src/commands/serve.rs`).
+//! lets in-flight requests finish. Each request goes to [`request::handle`].
+//! Pattern follows `wasmtime serve` (wasmtime-cli 50 `src/commands/serve.rs`).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -15,57 +15,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::app::App;
-use crate::config::watch;
-use crate::http::host_routes;
-use crate::ops::beat;
-use crate::runtime::reclaim;
-
-/// Server limits and transport.
-#[derive(Debug, Clone)]
-pub struct ServerOptions {
-    /// Requests handled by guests at once; more wait for a slot. Keep it no larger than the
-    /// instance pool.
-    pub max_concurrent_requests: usize,
-    /// How long shutdown waits for in-flight requests.
-    pub shutdown_grace: Duration,
-    /// Largest request body accepted (by `Content-Length`), in bytes.
-    pub max_request_body: u64,
-    /// Serve HTTPS with this config (see [`crate::http::tls`]); plain HTTP when `None`.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// Serve the presence service (`GET /api/presence`, `POST /api/beat`). When off, those
-    /// paths go to the component like any other, as under Spin.
-    pub presence: bool,
-    /// Streams (`/live`) open at once; more get `503` with `Retry-After`.
-    pub max_streams: usize,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        Self {
-            max_concurrent_requests: 128,
-            shutdown_grace: Duration::from_secs(10),
-            max_request_body: 64 * 1024,
-            tls: None,
-            presence: true,
-            max_streams: 32,
-        }
-    }
-}
-
-/// Largest request head (request line and headers), in bytes.
-pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
-/// Most headers a request may carry.
-pub(crate) const MAX_HEADERS: usize = 100;
-
-/// What every connection of one server shares.
-pub(crate) struct Shared {
-    pub(crate) app: Arc<App>,
-    /// One per request a guest may handle at once.
-    pub(crate) permits: Semaphore,
-    /// One per open stream.
-    pub(crate) streams: Arc<Semaphore>,
-    pub(crate) options: ServerOptions,
-}
+use crate::app::background::Background;
+use crate::http::request;
+use crate::http::shared::{MAX_HEAD_BYTES, MAX_HEADERS, ServerOptions, Shared};
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting, waits up to the
 /// grace period for open connections, and returns.
@@ -81,16 +33,8 @@ pub async fn serve(
         streams: Arc::new(Semaphore::new(options.max_streams)),
         options,
     });
-    // Background work that lives as long as the server: config hot reload, presence sweep and
-    // giving idle memory back.
-    let background = [
-        tokio::spawn(watch::watch(shared.app.clone(), watch::POLL_INTERVAL)),
-        tokio::spawn(beat::sweep(shared.app.clone(), beat::SWEEP_INTERVAL)),
-        tokio::spawn(reclaim::watch(
-            shared.app.clone(),
-            reclaim::RECLAIM_INTERVAL,
-        )),
-    ];
+    // The app's background loops live as long as the server.
+    let background = Background::start(&shared.app);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -114,9 +58,7 @@ pub async fn serve(
         spawn_connection(stream, peer, &shared, &graceful);
     }
     drop(listener);
-    for task in background {
-        task.abort();
-    }
+    drop(background);
     // Open streams end with their closing frame, within a frame interval.
     shared.app.close_streams();
     tracing::info!("shutting down: no new connections; waiting for in-flight requests");
@@ -179,7 +121,7 @@ where
 {
     let service = service_fn(move |request| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(host_routes::handle(&shared, request).await) }
+        async move { Ok::<_, Infallible>(request::handle(&shared, request).await) }
     });
     let connection = http1::Builder::new()
         .keep_alive(true)
@@ -189,23 +131,5 @@ where
         .serve_connection(io, service);
     if let Err(e) = watcher.watch(connection).await {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
-    }
-}
-
-/// Resolves on SIGTERM or SIGINT. The handlers are installed by this call (inside the
-/// runtime), not when the future is first polled: a signal sent as soon as the server says it
-/// listens must not meet the default action (death, exit status by signal) because the accept
-/// loop had not polled this future yet.
-pub fn shutdown_signal() -> impl Future<Output = ()> + Send {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term =
-        signal(SignalKind::terminate()).expect("installing a SIGTERM handler succeeds at start-up");
-    let mut interrupt =
-        signal(SignalKind::interrupt()).expect("installing a SIGINT handler succeeds at start-up");
-    async move {
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM received"),
-            _ = interrupt.recv() => tracing::info!("SIGINT received"),
-        }
     }
 }

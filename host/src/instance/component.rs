@@ -2,12 +2,12 @@
 //! pre-instantiated against the host's interfaces, and served by the path its WASI version
 //! takes. WASI 0.2 components are called in the request's own task through the
 //! [`DirectPool`]; WASI 0.3 components, whose calls may run concurrently in one instance, go
-//! through `wasmtime-wasi-http`'s `ProxyHandler` workers ([`super::worker`]). Either way a
+//! through `wasmtime-wasi-http`'s `ProxyHandler` workers ([`wasi_p3`]). Either way a
 //! failure is answered by [`GuestFailure::answer`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper::Response;
@@ -18,14 +18,13 @@ use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre, Request};
 
 use crate::config::{ComponentConfig, Snapshot};
 use crate::instance::factory::InstanceFactory;
-use crate::instance::failure::GuestFailure;
 use crate::instance::policy::{InstancePolicy, WasiHttpVersion};
-use crate::instance::pool::DirectPool;
 use crate::instance::store::HostState;
-use crate::instance::stream::{Closing, ProgressBody, StreamEnd, StreamState};
-use crate::instance::timing::{InstanceUse, Timing};
-use crate::instance::worker::RequestSlot;
-use crate::ops::metrics::Metrics;
+use crate::instance::stream::Closing;
+use crate::instance::timing::Timing;
+use crate::instance::wasi_p2::DirectPool;
+use crate::instance::wasi_p3;
+use crate::metrics::Metrics;
 use crate::runtime::compile_cache::{self, CacheOutcome};
 
 /// What every component of an app is loaded with.
@@ -171,39 +170,15 @@ impl Component {
     }
 
     /// Answers `request`, with what it cost in the component; a guest that fails is logged,
-    /// counted and answered with a 5xx. A stream (`/live`) from a WASI 0.2 component is
-    /// answered with its head and a body its guest goes on writing ([`DirectPool::stream`]).
-    pub async fn handle(&self, request: Request) -> (Response<WasiBody>, Timing) {
+    /// counted and answered with a 5xx. A stream (`/live`, `streams`) is answered with its head
+    /// and a body its guest goes on writing, timed by its progress.
+    pub async fn handle(&self, request: Request, streams: bool) -> (Response<WasiBody>, Timing) {
         let mut timing = Timing::default();
-        let streams = heart_core::api::streams(request.uri().path());
         let outcome = match &self.serving {
             Serving::Direct(pool) if streams => pool.stream(&self.id, request, &mut timing).await,
             Serving::Direct(pool) => pool.handle(request, &mut timing).await,
-            Serving::Worker(worker) => {
-                let started = Instant::now();
-                let timeout = self.policy().request_timeout;
-                let stream = streams.then(|| StreamState::start(self.factory().metrics().clone()));
-                let slot = Arc::new(RequestSlot {
-                    instance: OnceLock::new(),
-                    stream: stream.clone(),
-                });
-                let outcome = worker.handle(slot.clone(), request).await;
-                timing.guest = started.elapsed();
-                timing.instance = slot.instance.get().copied().unwrap_or_default();
-                let outcome = match (outcome, stream) {
-                    (Ok(response), Some(stream)) => Ok(ProgressBody::watch(response, stream)),
-                    (Err(error), Some(stream)) => {
-                        stream.ended(StreamEnd::Failed);
-                        Err(error)
-                    }
-                    (outcome, None) => outcome,
-                };
-                // The instantiation is not guest time.
-                if let InstanceUse::Fresh { instantiate } = timing.instance {
-                    timing.guest = timing.guest.saturating_sub(instantiate);
-                }
-                outcome
-                    .map_err(|error| GuestFailure::from_worker(error, started.elapsed(), timeout))
+            Serving::Worker(handler) => {
+                wasi_p3::handle(handler, request, streams, &mut timing).await
             }
         };
         let response =

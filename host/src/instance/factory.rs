@@ -15,7 +15,7 @@ use crate::config::{ComponentConfig, Snapshot};
 use crate::instance::policy::{InstancePolicy, WasiHttpVersion};
 use crate::instance::store::{HostState, LiveInstance};
 use crate::instance::stream::{self, Closing};
-use crate::ops::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::runtime::engine::ticks;
 
 /// Makes instances of one component.

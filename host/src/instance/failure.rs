@@ -8,8 +8,8 @@ use hyper::{Response, StatusCode};
 use wasmtime_wasi_http::WasiBody;
 use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
 
-use crate::http::response::error;
-use crate::ops::metrics::Metrics;
+use crate::metrics::Metrics;
+use crate::response::error;
 use crate::runtime::engine::EPOCH_TICK;
 
 /// The kinds of guest failure.

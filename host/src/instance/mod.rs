@@ -1,10 +1,12 @@
 //! A component's instances: how they are made, called, reused and dropped.
 //!
-//! - [`component`]: one component ready to serve, and the switch between the two request
-//!   paths;
+//! - [`component`]: one component ready to serve, handing each request to the executor of its
+//!   WASI version;
+//! - [`wasi_p2`]: WASI 0.2, called in the request's task, with an idle-instance pool;
+//! - [`wasi_p3`]: WASI 0.3, through `wasmtime-wasi-http`'s `ProxyHandler` workers;
 //! - [`factory`]: makes an instance's store (variables, limits, deadline) and counts instances;
-//! - [`pool`]: WASI 0.2, called in the request's task, with an idle-instance pool;
-//! - [`worker`]: WASI 0.3, through `wasmtime-wasi-http`'s `ProxyHandler` workers;
+//! - [`linker`]: the host interfaces every component is linked against;
+//! - [`wasi_config`]: `wasi:config/store`, how guests read their config snapshot;
 //! - [`failure`]: the one mapping from a guest failure to its status, log line and metric;
 //! - [`policy`]: memory and time limits and reuse;
 //! - [`store`]: the data each store carries, and the outbound-request refusal;
@@ -14,12 +16,14 @@
 pub mod component;
 pub(crate) mod factory;
 pub(crate) mod failure;
+pub(crate) mod linker;
 pub mod policy;
-pub(crate) mod pool;
 pub(crate) mod store;
 pub mod stream;
 pub mod timing;
-pub(crate) mod worker;
+pub(crate) mod wasi_config;
+pub(crate) mod wasi_p2;
+pub(crate) mod wasi_p3;
 
 pub use component::Component;
 pub use policy::{InstancePolicy, WasiHttpVersion};

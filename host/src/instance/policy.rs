@@ -3,14 +3,7 @@
 
 use std::time::Duration;
 
-/// Which WASI HTTP world a component exports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WasiHttpVersion {
-    /// `wasi:http/incoming-handler@0.2.x`.
-    P2,
-    /// `wasi:http/handler@0.3.x`.
-    P3,
-}
+pub use crate::runtime::wasm_kind::WasiHttpVersion;
 
 /// Per-instance limits and reuse policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use std::sync::{Arc, Weak};
 
 use crate::instance::stream::{Closing, StreamState};
 use crate::instance::timing::InstanceUse;
-use crate::ops::metrics::Metrics;
+use crate::metrics::Metrics;
 
 /// Refuses every outbound HTTP request: heart-display components have
 /// `allowed_outbound_hosts = []`, and the host enforces it rather than trusting the manifest.

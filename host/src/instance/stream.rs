@@ -25,7 +25,7 @@ use tokio::sync::Notify;
 use wasmtime::UpdateDeadline;
 use wasmtime_wasi_http::WasiBody;
 
-use crate::ops::metrics::Metrics;
+use crate::metrics::{Metrics, StreamEnd};
 use crate::runtime::engine::ticks;
 
 /// Whether the host asks open streams to end (set once, when shutdown begins).
@@ -41,39 +41,6 @@ impl Closing {
     /// Whether streams are asked to end.
     pub fn is_closing(&self) -> bool {
         self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// How a stream ended: its `end` label in `heart_live_streams_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamEnd {
-    /// The guest finished its body.
-    Finished,
-    /// The client hung up first.
-    ClientGone,
-    /// The guest wrote nothing for the request timeout.
-    Stalled,
-    /// The guest trapped or the body broke.
-    Failed,
-}
-
-impl StreamEnd {
-    /// Every end, for zero series.
-    pub const ALL: [StreamEnd; 4] = [
-        Self::Finished,
-        Self::ClientGone,
-        Self::Stalled,
-        Self::Failed,
-    ];
-
-    /// The metric label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Finished => "finished",
-            Self::ClientGone => "client_gone",
-            Self::Stalled => "stalled",
-            Self::Failed => "failed",
-        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The Wasmtime engine: component model (WASI 0.2 and 0.3), async, epoch interruption for
 //! request time limits, and the pooling allocator with copy-on-write memory initialisation,
 //! falling back to on-demand allocation where virtual address space is short (as Spin does).
-//! Pattern follows `wasmtime serve` (wasmtime-cli 48 `src/commands/serve.rs`).
+//! Pattern follows `wasmtime serve` (wasmtime-cli 50 `src/commands/serve.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

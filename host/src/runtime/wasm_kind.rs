@@ -3,7 +3,14 @@
 
 use heart_manifest::world::{self, Binary};
 
-use crate::instance::policy::WasiHttpVersion;
+/// Which WASI HTTP world a component exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WasiHttpVersion {
+    /// `wasi:http/incoming-handler@0.2.x`.
+    P2,
+    /// `wasi:http/handler@0.3.x`.
+    P3,
+}
 
 /// The kinds of Wasm binary the host (and the shim) tells apart.
 #[derive(Debug, Clone, PartialEq, Eq)]

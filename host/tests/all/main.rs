@@ -11,6 +11,7 @@ mod isolation;
 mod live;
 mod live_config;
 mod metrics;
+mod module_graph;
 mod pooling;
 mod presence;
 mod reclaim;

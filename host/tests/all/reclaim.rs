@@ -1,15 +1,15 @@
 //! Memory comes back once load drops: a burst of the largest PNG renders warms many pool slots
 //! (each keeps the guest memory it touched resident, up to the kept-resident size) and the
 //! allocator's arenas; once the load is light, the host gives both back within a few reclaim
-//! intervals (`heart_host::reclaim`). The light load after the burst (small renders, one at a
+//! intervals (`heart_host::app::background`). The light load after the burst (small renders, one at a
 //! time) is what flushes Wasmtime's part-filled decommit batches (`engine::DECOMMIT_BATCH`),
 //! as any traffic does; nothing else does.
 
 use std::time::{Duration, Instant};
 
 use crate::support::{Host, Options};
+use heart_host::app::background::RECLAIM_INTERVAL;
 use heart_host::runtime::heap::process_resident_bytes;
-use heart_host::runtime::reclaim::RECLAIM_INTERVAL;
 
 /// Concurrent clients in the burst, each asking for [`RENDERS`] PNGs in turn.
 const CLIENTS: usize = 16;

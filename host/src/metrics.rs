@@ -6,9 +6,6 @@ use std::collections::HashMap;
 
 use heart_core::presence::ClientState;
 
-use crate::instance::stream::StreamEnd;
-
-use crate::ops::presence::StateCounts;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder, exponential_buckets,
@@ -40,6 +37,43 @@ fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// How a stream ended: its `end` label in `heart_live_streams_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The guest finished its body.
+    Finished,
+    /// The client hung up first.
+    ClientGone,
+    /// The guest wrote nothing for the request timeout.
+    Stalled,
+    /// The guest trapped or the body broke.
+    Failed,
+    /// Not started: every stream slot was taken.
+    Refused,
+}
+
+impl StreamEnd {
+    /// Every end, for zero series.
+    pub const ALL: [StreamEnd; 5] = [
+        Self::Finished,
+        Self::ClientGone,
+        Self::Stalled,
+        Self::Failed,
+        Self::Refused,
+    ];
+
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Finished => "finished",
+            Self::ClientGone => "client_gone",
+            Self::Stalled => "stalled",
+            Self::Failed => "failed",
+            Self::Refused => "refused",
+        }
+    }
 }
 
 /// The host's metrics.
@@ -212,12 +246,8 @@ impl Metrics {
         for state in ClientState::ALL {
             clients.with_label_values(&[state.name()]);
         }
-        for end in StreamEnd::ALL
-            .map(StreamEnd::label)
-            .into_iter()
-            .chain(["refused"])
-        {
-            live_streams_ended.with_label_values(&[end]);
+        for end in StreamEnd::ALL {
+            live_streams_ended.with_label_values(&[end.label()]);
         }
         config_generation.set(1);
         let metrics = Self {
@@ -253,11 +283,11 @@ impl Metrics {
     }
 
     /// Sets the `heart_clients` gauge from the presence table's counts.
-    pub(crate) fn record_presence(&self, counts: &StateCounts) {
+    pub(crate) fn record_presence(&self, count: impl Fn(ClientState) -> u64) {
         for state in ClientState::ALL {
             self.clients
                 .with_label_values(&[state.name()])
-                .set(i64::try_from(counts.get(state)).unwrap_or(i64::MAX));
+                .set(i64::try_from(count(state)).unwrap_or(i64::MAX));
         }
     }
 
@@ -307,7 +337,7 @@ mod tests {
 
     #[test]
     fn wasmtime_version_matches_the_workspace_pin() {
-        let manifest = include_str!("../../../Cargo.toml");
+        let manifest = include_str!("../../Cargo.toml");
         assert!(manifest.contains(&format!("wasmtime = \"={WASMTIME_VERSION}\"")));
     }
 

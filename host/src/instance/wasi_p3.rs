@@ -1,26 +1,30 @@
 //! WASI 0.3 components, whose calls may run concurrently in one instance, are served through
 //! `wasmtime-wasi-http`'s `ProxyHandler` worker tasks: this is the state it drives — how an
 //! instance is made, when it takes another request, and when it expires.
-//! Pattern follows `wasmtime serve` (wasmtime-cli 48 `src/commands/serve.rs`).
+//! Pattern follows `wasmtime serve` (wasmtime-cli 50 `src/commands/serve.rs`).
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use hyper::Response;
 use wasmtime::component::TaskGroupId;
 use wasmtime::{Store, StoreContextMut};
-use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::handler::{
-    HandlerState, Instance, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
+    HandlerState, Instance, ProxyHandler, Request, ShouldAccept, WorkerExpiration, WorkerState,
+    WorkerStatus,
 };
+use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
 use crate::config::ComponentConfig;
 use crate::instance::factory::InstanceFactory;
+use crate::instance::failure::GuestFailure;
 use crate::instance::policy::InstancePolicy;
 use crate::instance::store::HostState;
-use crate::instance::stream::StreamState;
-use crate::instance::timing::InstanceUse;
+use crate::instance::stream::{ProgressBody, StreamState};
+use crate::instance::timing::{InstanceUse, Timing};
+use crate::metrics::StreamEnd;
 use crate::runtime::engine::ticks;
 
 impl HandlerState for InstanceFactory {
@@ -53,6 +57,40 @@ impl HandlerState for InstanceFactory {
             },
         })
     }
+}
+
+/// Answers `request` on one of the component's workers, with what it cost in `timing`; a
+/// stream's body (`streams`) is watched by its progress.
+pub(crate) async fn handle(
+    handler: &ProxyHandler<InstanceFactory>,
+    request: Request,
+    streams: bool,
+    timing: &mut Timing,
+) -> Result<Response<WasiBody>, GuestFailure> {
+    let factory = handler.state();
+    let started = Instant::now();
+    let timeout = factory.policy().request_timeout;
+    let stream = streams.then(|| StreamState::start(factory.metrics().clone()));
+    let slot = Arc::new(RequestSlot {
+        instance: OnceLock::new(),
+        stream: stream.clone(),
+    });
+    let outcome = handler.handle(slot.clone(), request).await;
+    timing.guest = started.elapsed();
+    timing.instance = slot.instance.get().copied().unwrap_or_default();
+    let outcome = match (outcome, stream) {
+        (Ok(response), Some(stream)) => Ok(ProgressBody::watch(response, stream)),
+        (Err(error), Some(stream)) => {
+            stream.ended(StreamEnd::Failed);
+            Err(error)
+        }
+        (outcome, None) => outcome,
+    };
+    // The instantiation is not guest time.
+    if let InstanceUse::Fresh { instantiate } = timing.instance {
+        timing.guest = timing.guest.saturating_sub(instantiate);
+    }
+    outcome.map_err(|error| GuestFailure::from_worker(error, started.elapsed(), timeout))
 }
 
 /// The stream an instance is writing, if its request is one: shared by its [`Worker`], which

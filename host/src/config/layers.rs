@@ -1,4 +1,4 @@
-//! The app's configuration as requests see it. One [`LiveConfig`] owns the layers (the
+//! The app's configuration as requests see it. One [`LayeredConfig`] owns the layers (the
 //! manifest's declared variables and defaults, the config directory, `SPIN_VARIABLE_*`), each
 //! component's variable templates, the single config generation, and every component's
 //! snapshot. A reload re-layers all of them at once and swaps the whole state, so a request
@@ -20,7 +20,7 @@ pub type Snapshot = Arc<Variables>;
 /// map of values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variables {
-    /// The config generation ([`LiveConfig::generation`]).
+    /// The config generation ([`LayeredConfig::generation`]).
     pub generation: u64,
     values: BTreeMap<String, String>,
 }
@@ -80,12 +80,12 @@ struct State {
 
 /// The app's live configuration.
 #[derive(Debug)]
-pub struct LiveConfig {
+pub struct LayeredConfig {
     layers: Layers,
     current: RwLock<Arc<State>>,
 }
 
-impl LiveConfig {
+impl LayeredConfig {
     /// Resolves generation 1: the config directory `dir` (if any) read now, layered between
     /// the `declared` defaults and `env_values`, and expanded into each component's
     /// `(id, templates)`, whose position is its slot.
@@ -204,13 +204,13 @@ impl Layers {
 /// from.
 #[derive(Debug, Clone)]
 pub(crate) struct ComponentConfig {
-    live: Arc<LiveConfig>,
+    live: Arc<LayeredConfig>,
     slot: usize,
 }
 
 impl ComponentConfig {
     /// The component in `slot` of `live`.
-    pub(crate) fn new(live: Arc<LiveConfig>, slot: usize) -> Self {
+    pub(crate) fn new(live: Arc<LayeredConfig>, slot: usize) -> Self {
         Self { live, slot }
     }
 
@@ -229,13 +229,13 @@ mod tests {
     }
 
     /// bpm defaults to 72; alert_threshold must come from the config directory.
-    fn config(dir: &Path) -> LiveConfig {
+    fn config(dir: &Path) -> LayeredConfig {
         let declared = BTreeMap::from([
             ("bpm".to_owned(), decl("default = \"72\"")),
             ("alert_threshold".to_owned(), decl("required = true")),
         ]);
         let templates = BTreeMap::from([("bpm".to_owned(), "{{ bpm }}".to_owned())]);
-        LiveConfig::new(
+        LayeredConfig::new(
             declared,
             BTreeMap::new(),
             Some(dir.to_owned()),

@@ -1,6 +1,6 @@
 //! `wasi:config/store` for guests, in both versions in use: `0.2.0-draft-2024-09-27` (what Spin
 //! 4 implements and the spin-sdk crates import; bound here with a small `bindgen!`) and
-//! `0.2.0-rc.1` (what `wasmtime-wasi-config` 48 implements). Both read the same per-store
+//! `0.2.0-rc.1` (what `wasmtime-wasi-config` 50 implements). Both read the same per-store
 //! snapshot of the component's variables.
 //!
 //! The draft interface also answers two keys that are no declared variables:

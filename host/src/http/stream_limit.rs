@@ -1,5 +1,5 @@
 //! The server's limit on open streams (`/live`): each holds an instance and a connection for
-//! minutes, so at most [`ServerOptions::max_streams`](crate::http::server::ServerOptions) run
+//! minutes, so at most [`ServerOptions::max_streams`](crate::http::ServerOptions) run
 //! at once; one more is answered `503` with `Retry-After` (and counted as `refused`). A slot is
 //! held for as long as the stream's body lives.
 
@@ -11,8 +11,8 @@ use hyper::{Response, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime_wasi_http::WasiBody;
 
-use crate::http::response::error;
-use crate::ops::metrics::Metrics;
+use crate::metrics::{Metrics, StreamEnd};
+use crate::response::error;
 
 /// Seconds a refused client is asked to wait.
 pub const RETRY_AFTER_SECS: u32 = 10;
@@ -26,7 +26,7 @@ pub(crate) fn admit(slots: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
 pub(crate) fn refused(limit: usize, metrics: &Metrics) -> Response<WasiBody> {
     metrics
         .live_streams_ended
-        .with_label_values(&["refused"])
+        .with_label_values(&[StreamEnd::Refused.label()])
         .inc();
     let message = format!("all {limit} live streams are in use; retry in {RETRY_AFTER_SECS} s");
     let mut response = error(StatusCode::SERVICE_UNAVAILABLE, &message);

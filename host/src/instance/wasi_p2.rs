@@ -25,12 +25,13 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
 
 use crate::config::Snapshot;
-use crate::http::response::whole_body;
 use crate::instance::factory::InstanceFactory;
 use crate::instance::failure::GuestFailure;
 use crate::instance::store::HostState;
-use crate::instance::stream::{ProgressBody, StreamEnd, StreamState};
+use crate::instance::stream::{ProgressBody, StreamState};
 use crate::instance::timing::Timing;
+use crate::metrics::StreamEnd;
+use crate::response::whole_body;
 use crate::runtime::engine::ticks;
 
 /// A WASI 0.2 component's instances: their factory, its WASI 0.2 pre-instance and the idle

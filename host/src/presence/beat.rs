@@ -1,8 +1,7 @@
 //! The host's presence service: `GET /api/presence` says it is there, `POST /api/beat` records
-//! a client heartbeat in the app's presence table, and a background sweep ages clients that
-//! stopped beating.
+//! a client heartbeat in the presence table (the app's background sweep ages clients that
+//! stopped beating: [`crate::app::background`]).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use heart_core::presence::{
@@ -14,9 +13,9 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use wasmtime_wasi_http::WasiBody;
 
-use crate::app::App;
-use crate::http::response::{declared_length, error, respond};
-use crate::ops::presence::PresenceError;
+use crate::metrics::Metrics;
+use crate::presence::{Presence, PresenceError};
+use crate::response::{declared_length, error, respond};
 
 /// The route.
 pub const PATH: &str = BEAT_PATH;
@@ -27,9 +26,6 @@ pub const AVAILABLE_PATH: &str = AVAILABILITY_PATH;
 
 /// How long a client may take to send its beat body.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How often the sweep runs.
-pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Answers `GET`/`HEAD /api/presence`: `{"available": true}`; 405 for other methods.
 pub fn availability(request: &Request<Incoming>) -> Response<WasiBody> {
@@ -57,7 +53,11 @@ fn not_allowed(path: &str, method: &Method, allowed: &'static str) -> Response<W
 /// Answers `POST /api/beat`: 200 with the client's state, 400 for a malformed or out-of-range
 /// body, 405 for other methods, 408 for a body that does not arrive in time, 413 for a body
 /// over the limit, 503 when the presence table is full.
-pub async fn answer(app: &App, request: Request<Incoming>) -> Response<WasiBody> {
+pub async fn answer(
+    presence: &Presence,
+    metrics: &Metrics,
+    request: Request<Incoming>,
+) -> Response<WasiBody> {
     if request.method() != Method::POST {
         return not_allowed(PATH, request.method(), "POST");
     }
@@ -72,7 +72,6 @@ pub async fn answer(app: &App, request: Request<Incoming>) -> Response<WasiBody>
         }
         Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    let presence = app.presence();
     let key = presence.key(&report.client);
     let effect = match presence.beat(key, report.seq, report.bpm, presence.now_ms()) {
         Ok(effect) => effect,
@@ -85,7 +84,6 @@ pub async fn answer(app: &App, request: Request<Incoming>) -> Response<WasiBody>
             return response;
         }
     };
-    let metrics = app.metrics();
     metrics.heart_rate.inc();
     let body = match effect {
         BeatEffect::Accepted {
@@ -136,19 +134,5 @@ async fn read_body(request: Request<Incoming>) -> Result<bytes::Bytes, Box<Respo
                 BODY_TIMEOUT.as_secs()
             ),
         ))),
-    }
-}
-
-/// Sweeps `app`'s presence table every `interval` until the task is dropped, keeping the
-/// `heart_clients` gauge current between scrapes.
-pub async fn sweep(app: Arc<App>, interval: Duration) {
-    loop {
-        tokio::time::sleep(interval).await;
-        let presence = app.presence();
-        let expired = presence.sweep(presence.now_ms());
-        if expired > 0 {
-            tracing::debug!(expired, "presence sweep forgot silent clients");
-        }
-        app.metrics().record_presence(&presence.counts());
     }
 }

@@ -4,8 +4,8 @@
 
 use wasmtime::component::Linker;
 
-use crate::config::wasi_store;
 use crate::instance::store::HostState;
+use crate::instance::wasi_config;
 
 /// A linker with the interfaces; `concurrent` adds WASI 0.3's.
 pub fn build(engine: &wasmtime::Engine, concurrent: bool) -> wasmtime::Result<Linker<HostState>> {
@@ -16,6 +16,6 @@ pub fn build(engine: &wasmtime::Engine, concurrent: bool) -> wasmtime::Result<Li
         wasmtime_wasi::p3::add_to_linker(&mut linker)?;
         wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     }
-    wasi_store::add_to_linker(&mut linker)?;
+    wasi_config::add_to_linker(&mut linker)?;
     Ok(linker)
 }
