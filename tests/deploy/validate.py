@@ -274,19 +274,19 @@ def check_kustomize() -> None:
 
 
 def readme_deploy_commands() -> tuple[str, list[str], str, int]:
-    """The README's `helm install RELEASE ./charts/heart-display --set …` and `kubectl
+    """The Kubernetes guide's `helm install RELEASE ./charts/heart-display --set …` and `kubectl
     port-forward svc/NAME LOCAL:REMOTE` lines, as a user would type them."""
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "kubernetes.md").read_text()
     install = re.search(r"^helm install (\S+) \./charts/heart-display((?: --set \S+)*)\s*$", text, re.M)
     forward = re.search(r"^kubectl port-forward svc/(\S+) \d+:(\d+)", text, re.M)
     if not install or not forward:
-        fail("README.md has no `helm install … ./charts/heart-display` or `kubectl port-forward svc/…` line")
+        fail("docs/kubernetes.md has no `helm install … ./charts/heart-display` or `kubectl port-forward svc/…` line")
     sets = install.group(2).split(" --set ")[1:]
     return install.group(1), sets, forward.group(1), int(forward.group(2))
 
 
 def check_documented_install() -> None:
-    """The README's install commands work verbatim: the release renders with its `--set` values
+    """The Kubernetes guide's install commands work verbatim: the release renders with its `--set` values
     (parsed as Helm parses them), the ConfigMap carries them, and the Service `kubectl
     port-forward` names exists with the port it forwards to. The older nested spelling
     `config.loveLevel` still works."""
@@ -295,7 +295,7 @@ def check_documented_install() -> None:
     for expression in sets:
         values = merge(values, helm.parse_set_string(expression))
     if values.get("loveLevel") is None:
-        fail(f"the README's helm install sets no loveLevel: {sets}")
+        fail(f"docs/kubernetes.md's helm install sets no loveLevel: {sets}")
     for label, over in [(f"--set {' --set '.join(sets)}", values), ("config.loveLevel", {"config": {"loveLevel": values["loveLevel"]}})]:
         docs = render(over, namespace="default", release=release)
         config = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-config")]
@@ -307,7 +307,7 @@ def check_documented_install() -> None:
         ports = [p["port"] for p in services[service]["spec"]["ports"]]
         if port not in ports:
             fail(f"helm install {release} ({label}): Service {service} has ports {ports}, not {port}")
-    ok(f"README: `helm install {release} ./charts/heart-display --set {' --set '.join(sets)}` → ConfigMap love-level {values['loveLevel']}; `kubectl port-forward svc/{service} …:{port}` finds its Service (nested config.loveLevel too)")
+    ok(f"docs/kubernetes.md: `helm install {release} ./charts/heart-display --set {' --set '.join(sets)}` → ConfigMap love-level {values['loveLevel']}; `kubectl port-forward svc/{service} …:{port}` finds its Service (nested config.loveLevel too)")
 
 
 def check_workloads(rendered: dict[str, list[dict]]) -> None:

@@ -15,6 +15,8 @@ mod bench;
 mod budget;
 mod build;
 mod cmd;
+#[cfg(test)]
+mod docs;
 mod host_process;
 mod node_fixtures;
 mod oci;
