@@ -9,6 +9,7 @@
 //! - `node-fixtures`: the node tests' pause image and rendered chart in `dist/node/`.
 //! - `check-wasmtime-serve`: the plain-WASI build under `wasmtime serve` (wasmtime-cli 50.0.1).
 //! - `soak`: bounded load (all formats + beats) against the real host; figures and checks.
+//! - `vendor --check`: third_party/'s crates are the crates.io release plus their patch.
 //! - `test`: everything CI runs (fmt, clippy, build, unit/golden/property/integration tests).
 
 mod bench;
@@ -28,6 +29,7 @@ mod system;
 mod test;
 mod toolchain;
 mod up;
+mod vendor;
 mod wasm_opt;
 mod wasmtime_cli;
 
@@ -45,6 +47,20 @@ struct Cli {
 enum Command {
     /// Build the Wasm components into dist/ and print their sizes.
     Build,
+    /// Check that third_party/'s crates are their crates.io release plus their patch, or
+    /// rewrite the patches from the trees.
+    Vendor {
+        /// Verify against the registry's `.crate` (what the suite runs).
+        #[arg(
+            long,
+            conflicts_with = "write_patches",
+            required_unless_present = "write_patches"
+        )]
+        check: bool,
+        /// Rewrite each `.patch` from the difference between the release and the tree.
+        #[arg(long)]
+        write_patches: bool,
+    },
     /// Build, then serve the app on 127.0.0.1:3000 (extra arguments go to `heart-host up`).
     Up {
         /// Passed to `heart-host up`, e.g. `--listen 127.0.0.1:8080`.
@@ -134,6 +150,13 @@ fn exit_code(status: std::process::ExitStatus) -> i32 {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Build => build::all(),
+        Command::Vendor { check, .. } => {
+            if check {
+                vendor::check()
+            } else {
+                vendor::write_patches()
+            }
+        }
         Command::Up { args } => {
             let status = up::up(&args)?;
             // heart-host's own status, so a clean Ctrl-C stop exits 0.

@@ -340,7 +340,7 @@ fn component_world(wasm: &[u8]) -> Result<serde_json::Value> {
     Ok(json!({ "imports": world.imports, "exports": world.exports, "target": null }))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -28,6 +28,7 @@ pub fn suite() -> Result<()> {
         "warnings",
     ]))?;
     dependency_policy()?;
+    crate::vendor::check()?;
     // The fuzz targets need nightly to fuzz; their properties replay the committed seeds and
     // deterministic mutants of them on stable (fuzz/tests/replay.rs).
     let fuzz_manifest = root().join("fuzz/Cargo.toml");
