@@ -27,6 +27,8 @@
 //!    snapshot as of their request; guests read it through [`instance::wasi_config`].
 //!
 //! Modules, each importing only those listed before it (the suite checks the graph):
+//! - [`settings`]: the host's settings table (variable, flag, help, default, range), from which
+//!   `heart-host up`'s flags, a container's environment and the options' defaults are read;
 //! - [`response`]: responses the host makes itself; [`metrics`]: Prometheus metrics and their
 //!   label names;
 //! - [`runtime`]: the engine, compile cache, memory, and what a Wasm binary is;
@@ -35,8 +37,6 @@
 //! - [`presence`]: the client presence table and its routes;
 //! - [`app`]: `spin.toml` → routes → components, and the app's background loops;
 //! - [`http`]: the server, a request's resolution, the host's routes;
-//! - [`settings`]: the host's settings (defaults, ranges), one definition for the CLI flags and
-//!   a container's environment;
 //! - [`container`]: a container's Wasm, run as the shim runs it.
 #![deny(missing_docs)]
 

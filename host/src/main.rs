@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use heart_host::App;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use heart_host::settings::{self, Settings};
+use heart_host::{App, AppOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,6 +69,7 @@ impl TlsArgs {
     }
 }
 
+/// `up`'s own flags; the settings' flags are added from [`settings::TABLE`] ([`cli`]).
 #[derive(Debug, Args)]
 struct UpArgs {
     /// The Spin manifest.
@@ -80,41 +81,12 @@ struct UpArgs {
     /// Run each component's build command first.
     #[arg(long)]
     build: bool,
-    /// Config directory (files `love-level`, `bpm`, `color`, `size`, `alert-threshold`, as a
-    /// mounted ConfigMap), layered over spin.toml defaults and under SPIN_VARIABLE_*; watched
-    /// for changes, which apply without a restart.
-    #[arg(long, env = "HEART_CONFIG_DIR")]
-    config_dir: Option<String>,
-    /// Directory for precompiled components [default: ~/.cache/heart-display/components].
-    #[arg(long, env = "HEART_CACHE_DIR")]
-    cache_dir: Option<String>,
     /// Compile every start instead of using the cache.
     #[arg(long)]
     no_cache: bool,
-    /// Instances the pool holds (and the most requests served at once), 1..=100000
-    /// [default: 256].
-    #[arg(long, env = "HEART_MAX_INSTANCES")]
-    max_instances: Option<String>,
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
-    /// Largest guest linear memory, in MiB, 1..=4096 [default: 64].
-    #[arg(long, env = "HEART_MEMORY_LIMIT_MB")]
-    memory_limit_mb: Option<String>,
-    /// Longest a request may run in the guest, in milliseconds, 1..=3600000 [default: 10000].
-    #[arg(long, env = "HEART_REQUEST_TIMEOUT_MS")]
-    request_timeout_ms: Option<String>,
-    /// Requests one instance serves before it is dropped (1 = fresh instance per request),
-    /// 1..=1000000 [default: 1].
-    #[arg(long, env = "HEART_INSTANCE_REUSE")]
-    instance_reuse: Option<String>,
-    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT, 0..=3600 [default: 10].
-    #[arg(long, env = "HEART_SHUTDOWN_GRACE_SECS")]
-    shutdown_grace_secs: Option<String>,
-    /// Streams (`/live`) open at once; more get 503 with Retry-After, 0..=10000
-    /// [default: 32].
-    #[arg(long, env = "HEART_MAX_STREAMS")]
-    max_streams: Option<String>,
     /// Leave out the presence service (`GET /api/presence`, `POST /api/beat`): the component
     /// answers those paths, as under Spin, and pages do not send beats.
     #[arg(long)]
@@ -123,11 +95,22 @@ struct UpArgs {
     tls: TlsArgs,
 }
 
+/// The command line: the derived arguments, with the settings' flags added to `up`.
+fn cli() -> clap::Command {
+    Cli::command().mut_subcommand("up", |up| up.args(settings::flags()))
+}
+
 fn main() -> Result<()> {
-    let cli = Cli::parse();
+    let matches = cli().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_logging(cli.log_format);
     match cli.command {
-        Command::Up(args) => up(*args),
+        Command::Up(args) => {
+            let given = matches
+                .subcommand_matches("up")
+                .context("`up` was parsed")?;
+            up(*args, given)
+        }
         Command::ValidateConfig { dir, tls } => validate_config(&dir, tls.files().as_ref()),
     }
 }
@@ -145,26 +128,14 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn up(args: UpArgs) -> Result<()> {
+fn up(args: UpArgs, given: &clap::ArgMatches) -> Result<()> {
     if args.build {
         heart_host::app::build(&args.manifest).context("building the app")?;
     }
-    // The flags (each falling back to its HEART_* variable, through clap) are read through
-    // the same definitions, defaults and ranges as a container's environment under the shim.
-    let settings = Settings::from_lookup(|name| {
-        match name {
-            settings::CONFIG_DIR => &args.config_dir,
-            settings::CACHE_DIR => &args.cache_dir,
-            n if n == settings::MAX_INSTANCES.name => &args.max_instances,
-            n if n == settings::MEMORY_LIMIT_MB.name => &args.memory_limit_mb,
-            n if n == settings::REQUEST_TIMEOUT_MS.name => &args.request_timeout_ms,
-            n if n == settings::INSTANCE_REUSE.name => &args.instance_reuse,
-            n if n == settings::SHUTDOWN_GRACE_SECS.name => &args.shutdown_grace_secs,
-            n if n == settings::MAX_STREAMS.name => &args.max_streams,
-            _ => &None,
-        }
-        .clone()
-    })?;
+    // The settings' flags (each falling back to its HEART_* variable, through clap) are read
+    // by variable name, through the same definitions, defaults and ranges as a container's
+    // environment under the shim.
+    let settings = Settings::from_lookup(|name| given.get_one::<String>(name).cloned())?;
     let cache_dir = if args.no_cache {
         None
     } else {
@@ -173,7 +144,12 @@ fn up(args: UpArgs) -> Result<()> {
             .clone()
             .or_else(heart_host::runtime::compile_cache::default_dir)
     };
-    let options = settings.app_options(args.manifest.clone(), cache_dir, !args.no_pooling);
+    let options = AppOptions::from_settings(
+        &settings,
+        args.manifest.clone(),
+        cache_dir,
+        !args.no_pooling,
+    );
     let tls = match args.tls.files() {
         Some(files) => {
             let (config, summary) = heart_host::http::tls::server_config(&files)
@@ -205,7 +181,7 @@ fn up(args: UpArgs) -> Result<()> {
         let server = heart_host::ServerOptions {
             tls,
             presence: !args.no_presence,
-            ..settings.server_options()
+            ..heart_host::ServerOptions::from_settings(&settings)
         };
         heart_host::serve(listener, Arc::new(app), server, shutdown)
             .await

@@ -1,19 +1,14 @@
 //! The host's settings, defined once for both ways in: `heart-host up`'s flags (each backed by
 //! its `HEART_*` environment variable) and a container's environment under the containerd
-//! shim. Each setting has its variable, its flag, its default and its accepted range here, and
-//! both entry points build [`Settings`] with [`Settings::from_lookup`] and turn it into the
-//! same app and server options, so they reject the same bad value with the same message.
+//! shim. Each setting is one entry here — its variable, flag, help, default and accepted range —
+//! and [`TABLE`] lists them: `heart-host up` builds its flags and their help from it
+//! ([`flags`]), the options' defaults come from it, and both entry points build [`Settings`]
+//! with [`Settings::from_lookup`], so they reject the same bad value with the same message.
 
 use std::fmt::Display;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
-
-use crate::app::AppOptions;
-use crate::http::ServerOptions;
-use crate::instance::policy::InstancePolicy;
-use crate::runtime::engine::EngineOptions;
 
 /// A setting whose value was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +37,8 @@ pub struct Whole<T> {
     pub range: RangeInclusive<T>,
     /// The unit, for messages (`MiB`, `ms`, …; empty for a count).
     pub unit: &'static str,
+    /// What it sets, for `--help` (the range and default are added).
+    pub help: &'static str,
 }
 
 impl<T: FromStr + PartialOrd + Display + Copy> Whole<T> {
@@ -56,15 +53,78 @@ impl<T: FromStr + PartialOrd + Display + Copy> Whole<T> {
                 name: self.name,
                 flag: self.flag.map(|f| format!(" (--{f})")).unwrap_or_default(),
                 value: raw,
-                expected: format!(
-                    "a whole number{}{} in {}..={}",
-                    if self.unit.is_empty() { "" } else { " of " },
-                    self.unit,
-                    self.range.start(),
-                    self.range.end()
-                ),
+                expected: self.expected(),
             }),
         }
+    }
+
+    /// What is accepted, e.g. "a whole number of MiB in 1..=4096".
+    fn expected(&self) -> String {
+        format!(
+            "a whole number{}{} in {}..={}",
+            if self.unit.is_empty() { "" } else { " of " },
+            self.unit,
+            self.range.start(),
+            self.range.end()
+        )
+    }
+}
+
+/// One directory setting (unset: none).
+#[derive(Debug, Clone)]
+pub struct Directory {
+    /// The environment variable.
+    pub name: &'static str,
+    /// The `heart-host up` flag without dashes.
+    pub flag: Option<&'static str>,
+    /// What it sets, for `--help`.
+    pub help: &'static str,
+}
+
+/// A setting as the table lists it.
+pub trait Entry: Sync {
+    /// Its environment variable (also its id among `heart-host up`'s arguments).
+    fn name(&self) -> &'static str;
+    /// Its `heart-host up` flag without dashes, if it has one.
+    fn flag(&self) -> Option<&'static str>;
+    /// Its whole `--help` text: what it sets, what is accepted and its default.
+    fn help(&self) -> String;
+    /// The placeholder of its value in `--help`.
+    fn value_name(&self) -> &'static str;
+}
+
+impl<T: FromStr + PartialOrd + Display + Copy + Sync> Entry for Whole<T> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn flag(&self) -> Option<&'static str> {
+        self.flag
+    }
+    fn help(&self) -> String {
+        format!(
+            "{}: {} [default: {}]",
+            self.help,
+            self.expected(),
+            self.default
+        )
+    }
+    fn value_name(&self) -> &'static str {
+        "N"
+    }
+}
+
+impl Entry for Directory {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn flag(&self) -> Option<&'static str> {
+        self.flag
+    }
+    fn help(&self) -> String {
+        self.help.to_owned()
+    }
+    fn value_name(&self) -> &'static str {
+        "DIR"
     }
 }
 
@@ -75,6 +135,7 @@ pub const MAX_INSTANCES: Whole<u32> = Whole {
     default: 256,
     range: 1..=100_000,
     unit: "",
+    help: "Instances the pool holds (and the most requests served at once)",
 };
 
 /// Largest guest linear memory.
@@ -84,6 +145,7 @@ pub const MEMORY_LIMIT_MB: Whole<usize> = Whole {
     default: 64,
     range: 1..=4096,
     unit: "MiB",
+    help: "Largest guest linear memory",
 };
 
 /// Longest a request may run in the guest.
@@ -93,6 +155,7 @@ pub const REQUEST_TIMEOUT_MS: Whole<u64> = Whole {
     default: 10_000,
     range: 1..=3_600_000,
     unit: "ms",
+    help: "Longest a request may run in the guest",
 };
 
 /// Requests one instance serves before it is dropped (1 = a fresh instance per request).
@@ -102,6 +165,7 @@ pub const INSTANCE_REUSE: Whole<usize> = Whole {
     default: 1,
     range: 1..=1_000_000,
     unit: "",
+    help: "Requests one instance serves before it is dropped (1 = a fresh instance per request)",
 };
 
 /// Seconds in-flight requests get on SIGTERM/SIGINT.
@@ -111,6 +175,7 @@ pub const SHUTDOWN_GRACE_SECS: Whole<u64> = Whole {
     default: 10,
     range: 0..=3600,
     unit: "s",
+    help: "How long in-flight requests may finish on SIGTERM/SIGINT",
 };
 
 /// Streams (`/live`) open at once.
@@ -120,6 +185,7 @@ pub const MAX_STREAMS: Whole<usize> = Whole {
     default: 32,
     range: 0..=10_000,
     unit: "",
+    help: "Streams (`/live`) open at once; more get 503 with Retry-After",
 };
 
 /// The container's port (`heart-host up` takes `--listen` instead): containerd-shim-spin's
@@ -130,13 +196,56 @@ pub const PORT: Whole<u16> = Whole {
     default: 80,
     range: 0..=u16::MAX,
     unit: "",
+    help: "The container's port",
 };
 
 /// The config directory (a mounted ConfigMap, watched for changes).
-pub const CONFIG_DIR: &str = "HEART_CONFIG_DIR";
+pub const CONFIG_DIR: Directory = Directory {
+    name: "HEART_CONFIG_DIR",
+    flag: Some("config-dir"),
+    help: "Config directory (files `love-level`, `bpm`, `color`, `size`, `alert-threshold`, as \
+           a mounted ConfigMap), layered over spin.toml's defaults and under SPIN_VARIABLE_*; \
+           watched for changes, which apply without a restart",
+};
 
 /// The directory of precompiled components.
-pub const CACHE_DIR: &str = "HEART_CACHE_DIR";
+pub const CACHE_DIR: Directory = Directory {
+    name: "HEART_CACHE_DIR",
+    flag: Some("cache-dir"),
+    help: "Directory for precompiled components [default: ~/.cache/heart-display/components]",
+};
+
+/// Every setting, in `--help` order.
+pub const TABLE: [&dyn Entry; 9] = [
+    &CONFIG_DIR,
+    &CACHE_DIR,
+    &MAX_INSTANCES,
+    &MEMORY_LIMIT_MB,
+    &REQUEST_TIMEOUT_MS,
+    &INSTANCE_REUSE,
+    &SHUTDOWN_GRACE_SECS,
+    &MAX_STREAMS,
+    &PORT,
+];
+
+/// `heart-host up`'s flags for the table's settings that have one: each backed by its
+/// variable, with its help, range and default from the table. A flag's value is read by its
+/// variable's name ([`Settings::from_lookup`] over the parsed arguments).
+pub fn flags() -> Vec<clap::Arg> {
+    TABLE
+        .iter()
+        .filter_map(|entry| {
+            let flag = entry.flag()?;
+            Some(
+                clap::Arg::new(entry.name())
+                    .long(flag)
+                    .env(entry.name())
+                    .value_name(entry.value_name())
+                    .help(entry.help()),
+            )
+        })
+        .collect()
+}
 
 /// The settings both entry points share.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,6 +268,13 @@ pub struct Settings {
     pub cache_dir: Option<PathBuf>,
 }
 
+impl Default for Settings {
+    /// Every setting at its default.
+    fn default() -> Self {
+        Self::from_lookup(|_| None).expect("every default is within its range")
+    }
+}
+
 impl Settings {
     /// Reads every setting through `lookup` (by environment variable name): the container's
     /// environment for the shim, the flags and then the process environment for `heart-host
@@ -171,51 +287,14 @@ impl Settings {
             instance_reuse: INSTANCE_REUSE.read(&lookup)?,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS.read(&lookup)?,
             max_streams: MAX_STREAMS.read(&lookup)?,
-            config_dir: lookup(CONFIG_DIR).map(PathBuf::from),
-            cache_dir: lookup(CACHE_DIR).map(PathBuf::from),
+            config_dir: lookup(CONFIG_DIR.name).map(PathBuf::from),
+            cache_dir: lookup(CACHE_DIR.name).map(PathBuf::from),
         })
     }
 
     /// The guest memory limit in bytes.
     pub fn memory_limit_bytes(&self) -> usize {
         self.memory_limit_mb << 20
-    }
-
-    /// The app's options: `manifest` to load, the compile cache in `cache_dir`, the pooling
-    /// allocator unless `pooling` is off.
-    pub fn app_options(
-        &self,
-        manifest: PathBuf,
-        cache_dir: Option<PathBuf>,
-        pooling: bool,
-    ) -> AppOptions {
-        AppOptions {
-            manifest,
-            cache_dir,
-            engine: EngineOptions {
-                pooling,
-                max_instances: self.max_instances,
-                max_memory_bytes: self.memory_limit_bytes(),
-            },
-            config_dir: self.config_dir.clone(),
-            policy: InstancePolicy {
-                memory_limit: self.memory_limit_bytes(),
-                request_timeout: Duration::from_millis(self.request_timeout_ms),
-                max_reuse: self.instance_reuse,
-                ..InstancePolicy::default()
-            },
-        }
-    }
-
-    /// The server's options (plain HTTP, presence served; the caller adds TLS or leaves
-    /// presence out).
-    pub fn server_options(&self) -> ServerOptions {
-        ServerOptions {
-            max_concurrent_requests: self.max_instances as usize,
-            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
-            max_streams: self.max_streams,
-            ..ServerOptions::default()
-        }
     }
 }
 

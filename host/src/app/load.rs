@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use heart_core::runtime::POD_NAME_VARIABLE;
 
@@ -18,6 +19,7 @@ use crate::presence::Presence;
 use crate::runtime::engine::{self, EngineOptions, EpochTicker};
 use crate::runtime::heap;
 use crate::runtime::wasm_kind::{self, WasmKind};
+use crate::settings::Settings;
 use crate::variables;
 
 /// How to load an app.
@@ -34,6 +36,34 @@ pub struct AppOptions {
     pub config_dir: Option<PathBuf>,
     /// Per-instance limits and reuse.
     pub policy: InstancePolicy,
+}
+
+impl AppOptions {
+    /// The options `settings` give: `manifest` to load, the compile cache in `cache_dir`, the
+    /// pooling allocator unless `pooling` is off.
+    pub fn from_settings(
+        settings: &Settings,
+        manifest: PathBuf,
+        cache_dir: Option<PathBuf>,
+        pooling: bool,
+    ) -> Self {
+        Self {
+            manifest,
+            cache_dir,
+            engine: EngineOptions {
+                pooling,
+                max_instances: settings.max_instances,
+                max_memory_bytes: settings.memory_limit_bytes(),
+            },
+            config_dir: settings.config_dir.clone(),
+            policy: InstancePolicy {
+                memory_limit: settings.memory_limit_bytes(),
+                request_timeout: Duration::from_millis(settings.request_timeout_ms),
+                max_reuse: settings.instance_reuse,
+                ..InstancePolicy::default()
+            },
+        }
+    }
 }
 
 impl App {

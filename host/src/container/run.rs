@@ -17,9 +17,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::app::App;
+use crate::app::{App, AppOptions};
 use crate::container::command::{self, CommandOptions};
-use crate::http::server;
+use crate::http::{ServerOptions, server};
 use crate::runtime::wasm_kind::{self, WasmKind};
 use crate::settings::{self, SettingError, Settings};
 
@@ -122,7 +122,8 @@ async fn serve(
     listening: impl FnOnce(SocketAddr),
 ) -> Result<i32, ContainerError> {
     let port = settings::PORT.read(&|name: &str| process.lookup(name))?;
-    let options = settings.app_options(PathBuf::new(), settings.cache_dir.clone(), true);
+    let options =
+        AppOptions::from_settings(settings, PathBuf::new(), settings.cache_dir.clone(), true);
     let environment: BTreeMap<String, String> = process.env_pairs().into_iter().collect();
     let app = App::single_component(&process.name, wasm, environment, &options, |k| {
         process.lookup(k)
@@ -136,8 +137,13 @@ async fn serve(
     let bound = listener.local_addr().map_err(serve_error)?;
     tracing::info!(name = %process.name, address = %bound, "serving WASI HTTP component");
     listening(bound);
-    server::serve(listener, Arc::new(app), settings.server_options(), shutdown)
-        .await
-        .map_err(serve_error)?;
+    server::serve(
+        listener,
+        Arc::new(app),
+        ServerOptions::from_settings(settings),
+        shutdown,
+    )
+    .await
+    .map_err(serve_error)?;
     Ok(0)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::app::App;
+use crate::settings::Settings;
 
 /// Server limits and transport.
 #[derive(Debug, Clone)]
@@ -27,14 +28,23 @@ pub struct ServerOptions {
 }
 
 impl Default for ServerOptions {
+    /// The settings' defaults ([`crate::settings`]), plain HTTP, presence served.
     fn default() -> Self {
+        Self::from_settings(&Settings::default())
+    }
+}
+
+impl ServerOptions {
+    /// The options `settings` give: plain HTTP, presence served (the caller adds TLS or leaves
+    /// presence out).
+    pub fn from_settings(settings: &Settings) -> Self {
         Self {
-            max_concurrent_requests: 128,
-            shutdown_grace: Duration::from_secs(10),
+            max_concurrent_requests: settings.max_instances as usize,
+            shutdown_grace: Duration::from_secs(settings.shutdown_grace_secs),
             max_request_body: 64 * 1024,
             tls: None,
             presence: true,
-            max_streams: 32,
+            max_streams: settings.max_streams,
         }
     }
 }

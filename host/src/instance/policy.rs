@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::settings;
+
 pub use crate::runtime::wasm_kind::WasiHttpVersion;
 
 /// Per-instance limits and reuse policy.
@@ -21,11 +23,12 @@ pub struct InstancePolicy {
 }
 
 impl Default for InstancePolicy {
+    /// The settings' defaults ([`crate::settings`]); an idle instance kept 5 s.
     fn default() -> Self {
         Self {
-            memory_limit: 64 << 20,
-            request_timeout: Duration::from_secs(10),
-            max_reuse: 1,
+            memory_limit: settings::MEMORY_LIMIT_MB.default << 20,
+            request_timeout: Duration::from_millis(settings::REQUEST_TIMEOUT_MS.default),
+            max_reuse: settings::INSTANCE_REUSE.default,
             max_concurrent_reuse: 1,
             idle_timeout: Duration::from_secs(5),
         }

@@ -3,6 +3,7 @@
 //! shared harness in [`support`].
 
 mod abuse;
+mod cli_help;
 mod component_imports;
 mod container;
 mod guest_faults;

@@ -10,6 +10,7 @@ use syn::visit::Visit;
 
 /// The top-level modules from the bottom layer up: a module may import those before it.
 const LAYERS: [&str; 10] = [
+    "settings",
     "response",
     "metrics",
     "runtime",
@@ -18,7 +19,6 @@ const LAYERS: [&str; 10] = [
     "presence",
     "app",
     "http",
-    "settings",
     "container",
 ];
 
