@@ -4,8 +4,15 @@
 //! then SIGKILL) and its directories removed on drop.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use crate::child::{Running, is_root};
+
+/// How long containerd gets to exit after SIGTERM before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// containerd's runtime type for the heart shim (`containerd-shim-heart-v1`).
 pub const RUNTIME: &str = "io.containerd.heart.v1";
@@ -13,7 +20,7 @@ pub const RUNTIME: &str = "io.containerd.heart.v1";
 /// A running private containerd.
 #[derive(Debug)]
 pub struct PrivateContainerd {
-    child: Child,
+    child: Running,
     dir: tempfile::TempDir,
     address: PathBuf,
 }
@@ -77,7 +84,7 @@ impl PrivateContainerd {
                 panic!("containerd could not start: {e} (install Debian's `containerd`)")
             });
         let mut ctrd = PrivateContainerd {
-            child,
+            child: Running::new(child, STOP_GRACE),
             dir,
             address,
         };
@@ -93,7 +100,7 @@ impl PrivateContainerd {
             if ok {
                 break;
             }
-            if let Ok(Some(status)) = ctrd.child.try_wait() {
+            if let Ok(Some(status)) = ctrd.child.child_mut().try_wait() {
                 panic!("containerd exited ({status}):\n{}", ctrd.log());
             }
             assert!(
@@ -152,7 +159,7 @@ impl PrivateContainerd {
 
     /// containerd's PID.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.pid()
     }
 }
 
@@ -274,32 +281,18 @@ impl Drop for PrivateContainerd {
                 let at = words.iter().position(|w| *w == name)?;
                 words.get(at + 1).copied()
             };
-            crate::signal(pid, libc::SIGKILL);
+            crate::child::send(pid, Signal::SIGKILL);
             if let (Some(namespace), Some(id)) = (flag("-namespace"), flag("-id")) {
                 let _ = std::fs::remove_file(self.shim_socket(namespace, id));
             }
         }
-        crate::signal(self.child.id(), libc::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.stop();
         // Deepest first, lazily: a mount left by a failed test must not outlive it (nor keep
         // its temp dir from being removed).
         for point in self.mounts().iter().rev() {
             let _ = Command::new("umount").arg("-l").arg(point).status();
         }
     }
-}
-
-fn is_root() -> bool {
-    // `id -u` rather than libc, to keep tests free of unsafe code.
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// A minimal Linux rootfs in `dir` holding `binary` (an ELF) and the shared libraries `ldd`

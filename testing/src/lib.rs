@@ -3,18 +3,21 @@
 //! - [`root`]: the workspace root (where `dist/` is);
 //! - [`wait_until`]: a wait on a condition, never a fixed sleep;
 //! - [`metric`]: one sample from a Prometheus text scrape;
-//! - [`signal`]: a signal to a process the test started;
-//! - [`listening_url`]: heart-host's address, from the line it prints once it listens;
+//! - [`child`]: a process the test started, stopped by its PID whatever happens (SIGTERM,
+//!   then SIGKILL), and heart-host's address from the line it prints once it listens;
 //! - [`golden`]: outputs compared with their checked-in snapshots;
 //! - [`containerd`]: a private containerd with the heart shim on its PATH;
 //! - [`process`]: memory figures and process trees from `/proc`;
 //! - [`cri`] (feature `cri`): the kubelet's side of a node, over containerd's CRI.
 
+pub mod child;
 pub mod containerd;
 #[cfg(feature = "cri")]
 pub mod cri;
 pub mod golden;
 pub mod process;
+
+pub use child::{LISTENING, Running, is_root, listening_url, read_listening_url};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -40,65 +43,45 @@ pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bo
 }
 
 /// The value of the first sample called `name` whose labels include all of `labels`, from a
-/// Prometheus text scrape (label order does not matter).
+/// Prometheus text scrape (label order does not matter; a value may hold any character the
+/// format escapes). A scrape that does not parse fails the test, naming the problem.
 pub fn metric(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    scrape
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            let (series_name, label_text) = match series.split_once('{') {
-                Some((n, rest)) => (n, rest.strip_suffix('}')?),
-                None => (series, ""),
+    use prom_text_format_parser::{Scrape, Type, ValueType};
+    let parsed = Scrape::parse(scrape)
+        .unwrap_or_else(|e| panic!("the scrape is not the Prometheus text format: {e:?}"));
+    // The parser keeps label values as written: escape the wanted ones the same way.
+    let wanted: Vec<(&str, String)> = labels.iter().map(|(k, v)| (*k, escape(v))).collect();
+    parsed.metrics.iter().find_map(|family| {
+        family.samples.iter().find_map(|sample| {
+            let suffix = match (family.kind, sample.value.value_type) {
+                (Type::Histogram, ValueType::Sample) => "_bucket",
+                (Type::Histogram | Type::Summary, ValueType::Sum) => "_sum",
+                (Type::Histogram | Type::Summary, ValueType::Count) => "_count",
+                _ => "",
             };
-            if series_name != name {
-                return None;
-            }
-            let found: Vec<(&str, &str)> = label_text
-                .split("\",")
-                .filter(|p| !p.is_empty())
-                .filter_map(|p| p.split_once("=\""))
-                .map(|(k, v)| (k.trim_start_matches(','), v.trim_end_matches('"')))
-                .collect();
-            labels
-                .iter()
-                .all(|l| found.contains(l))
-                .then(|| value.parse().ok())
-                .flatten()
+            let called = name.strip_prefix(family.name.as_str()) == Some(suffix);
+            let has_labels = wanted.iter().all(|(key, value)| {
+                sample
+                    .labels
+                    .iter()
+                    .any(|l| l.key == *key && l.value == *value)
+            });
+            (called && has_labels).then(|| sample.value.value.parse().ok())?
         })
+    })
 }
 
-/// The start of the line heart-host prints once it is listening, followed by its URL.
-pub const LISTENING: &str = "heart-host listening on ";
-
-/// The base URL (no trailing `/`) in heart-host's "listening on" line, or `None` for any
-/// other line.
-pub fn listening_url(line: &str) -> Option<&str> {
-    line.trim()
-        .strip_prefix(LISTENING)
-        .map(|url| url.trim_end_matches('/'))
-}
-
-/// Sends `sig` to `pid`.
-pub fn signal(pid: u32, sig: i32) {
-    let pid = i32::try_from(pid).expect("pids fit in i32");
-    // SAFETY: kill(2) with a pid we spawned and a valid signal number has no memory effects.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::kill(pid, sig);
-    }
+/// A label value as the text format writes it (`\\`, `\"` and `\n` escaped).
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{listening_url, metric};
-
-    #[test]
-    fn the_listening_line_gives_the_base_url() {
-        let line = "heart-host listening on http://127.0.0.1:4321/\n";
-        assert_eq!(listening_url(line), Some("http://127.0.0.1:4321"));
-        assert_eq!(listening_url("building heart-host\n"), None);
-    }
+    use super::metric;
 
     #[test]
     fn a_sample_is_found_by_name_and_a_subset_of_its_labels() {
@@ -107,5 +90,25 @@ mod tests {
         assert_eq!(metric(scrape, "x_total", &[("a", "9")]), Some(4.0));
         assert_eq!(metric(scrape, "y", &[]), Some(5.0));
         assert_eq!(metric(scrape, "x_total", &[("a", "2")]), None);
+    }
+
+    #[test]
+    fn label_values_may_hold_quotes_commas_and_braces() {
+        let scrape = "# TYPE r counter\nr{path=\"/a\\\",b=\\\"c}\",code=\"200\"} 7\n\
+                      # TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 0.5\nh_count 2\n";
+        assert_eq!(
+            metric(scrape, "r", &[("path", "/a\",b=\"c}"), ("code", "200")]),
+            Some(7.0)
+        );
+        assert_eq!(metric(scrape, "r", &[("path", "/a")]), None);
+        assert_eq!(metric(scrape, "h_count", &[]), Some(2.0));
+        assert_eq!(metric(scrape, "h_sum", &[]), Some(0.5));
+        assert_eq!(metric(scrape, "h", &[]), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "not the Prometheus text format")]
+    fn a_scrape_that_does_not_parse_fails() {
+        let _ = metric("x{a=\"1\" 2\n", "x", &[]);
     }
 }

@@ -1,18 +1,27 @@
-//! Processes as `/proc` shows them: memory figures and process trees, for the benchmarks'
-//! per-container costs.
+//! Processes as `/proc` shows them (through procfs): memory figures, status and process trees,
+//! for the benchmarks' per-container costs and the node test's security checks.
 
 use std::collections::BTreeMap;
 
+use procfs::process::Process;
+pub use procfs::process::Status;
+
 /// (PSS, RSS) in KiB from `/proc/PID/smaps_rollup`; zeros for a process that is gone.
 pub fn memory_kib(pid: u32) -> (u64, u64) {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let rollup = process(pid).and_then(|p| p.smaps_rollup().ok());
     let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
+        rollup
+            .as_ref()
+            .and_then(|r| r.memory_map_rollup.iter().next())
+            .and_then(|map| map.extension.map.get(name).copied())
+            .map_or(0, |bytes| bytes / 1024)
     };
-    (field("Pss:"), field("Rss:"))
+    (field("Pss"), field("Rss"))
+}
+
+/// The resident set size of `pid` in bytes (`VmRSS`); `None` for a process that is gone.
+pub fn resident_bytes(pid: u32) -> Option<u64> {
+    Some(process(pid)?.status().ok()?.vmrss? * 1024)
 }
 
 /// `pid` and every process below it.
@@ -32,36 +41,35 @@ pub fn tree(pid: u32) -> Vec<u32> {
 
 /// The command line of `pid`, its arguments joined by spaces.
 pub fn command_line(pid: u32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+    process(pid)
+        .and_then(|p| p.cmdline().ok())
+        .map(|args| args.join(" "))
         .unwrap_or_default()
 }
 
-/// The value of `key` in `/proc/PID/status` (e.g. `Uid`, `CapEff`), trimmed.
-pub fn status_field(pid: u32, key: &str) -> Option<String> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let prefix = format!("{key}:");
-    let value = status.lines().find_map(|l| l.strip_prefix(&prefix))?;
-    Some(value.trim().to_owned())
+/// `/proc/PID/status`, parsed; `None` for a process that is gone.
+pub fn status(pid: u32) -> Option<Status> {
+    process(pid)?.status().ok()
 }
 
 /// The real UID of `pid`.
 pub fn uid(pid: u32) -> Option<u32> {
-    status_field(pid, "Uid")?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    Some(status(pid)?.ruid)
 }
 
 /// Every process's PID.
 pub fn pids() -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect()
+    procfs::process::all_processes()
+        .map(|all| {
+            all.filter_map(|p| u32::try_from(p.ok()?.pid()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Process `pid`, if it exists.
+fn process(pid: u32) -> Option<Process> {
+    Process::new(i32::try_from(pid).ok()?).ok()
 }
 
 /// Every process's (PID, parent PID).
@@ -69,11 +77,8 @@ fn parents() -> Vec<(u32, u32)> {
     pids()
         .into_iter()
         .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // After the command's closing parenthesis: state, then the parent's PID.
-            let rest = &stat[stat.rfind(')')? + 1..];
-            let parent = rest.split_whitespace().nth(1)?.parse().ok()?;
-            Some((pid, parent))
+            let parent = process(pid)?.stat().ok()?.ppid;
+            Some((pid, u32::try_from(parent).ok()?))
         })
         .collect()
 }
@@ -97,10 +102,13 @@ mod tests {
         assert!(pss > 0 && rss >= pss, "{pss} {rss}");
         assert_eq!(tree(me)[0], me);
         assert!(pids().contains(&me));
-        let real = status_field(me, "Uid").expect("a Uid line");
-        assert_eq!(
-            uid(me).map(|u| u.to_string()).as_deref(),
-            real.split('\t').next()
+        let resident = resident_bytes(me).expect("VmRSS");
+        assert!(resident / 1024 >= rss / 2, "{resident} B against {rss} KiB");
+        assert_eq!(uid(me), Some(nix::unistd::getuid().as_raw()));
+        assert!(
+            command_line(me).contains("heart_testing"),
+            "{}",
+            command_line(me)
         );
         let child = std::process::Command::new("sleep")
             .arg("5")

@@ -1,18 +1,17 @@
 //! The servers xtask starts and measures: heart-host, whose address is read from the line it
 //! prints once it listens, or another server (`wasmtime serve`) at a port chosen first; its
-//! resident memory and open files read from `/proc`; stopped by its PID when dropped (SIGTERM,
-//! then SIGKILL after a grace). Used by the bench, the soak, the README's run-command check and
-//! the plain-WASI check.
+//! resident memory (procfs) and open files; stopped by its PID when dropped (SIGTERM, then
+//! SIGKILL after a grace: [`heart_testing::Running`]). Used by the bench, the soak, the README's
+//! run-command check and the plain-WASI check.
 
 use std::io::BufRead;
 use std::io::BufReader;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use heart_testing::Running;
 
 /// How long a stopped server may take to exit before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(15);
@@ -20,7 +19,7 @@ const STOP_GRACE: Duration = Duration::from_secs(15);
 /// A running server, stopped when dropped.
 #[derive(Debug)]
 pub struct ServerProcess {
-    child: Child,
+    child: Running,
     /// `http://127.0.0.1:PORT`, no trailing `/`.
     pub base: String,
 }
@@ -28,19 +27,15 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts heart-host with `command` (its stdout is piped here) and reads its address.
     pub fn host(mut command: Command) -> Result<Self> {
-        let mut child = command
+        let child = command
             .stdout(Stdio::piped())
             .spawn()
             .context("starting heart-host")?;
-        let stdout = child.stdout.take().context("piped stdout")?;
-        match base_url(&mut BufReader::new(stdout)) {
-            Ok(base) => Ok(Self { child, base }),
-            Err(e) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                Err(e)
-            }
-        }
+        // Stopped by its PID from here on, should reading its address fail.
+        let mut child = Running::new(child, STOP_GRACE);
+        let stdout = child.child_mut().stdout.take().context("piped stdout")?;
+        let base = base_url(&mut BufReader::new(stdout))?;
+        Ok(Self { child, base })
     }
 
     /// Starts a server with `command` that listens at `base`, and waits (up to `limit`) until
@@ -49,14 +44,17 @@ impl ServerProcess {
         let child = command
             .spawn()
             .with_context(|| format!("starting {command:?}"))?;
-        let server = Self { child, base };
+        let server = Self {
+            child: Running::new(child, STOP_GRACE),
+            base,
+        };
         wait_ready(&server.base, limit)?;
         Ok(server)
     }
 
     /// Its PID.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.pid()
     }
 
     /// Its resident memory, in MB.
@@ -70,52 +68,21 @@ impl ServerProcess {
     }
 }
 
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        if let Ok(pid) = i32::try_from(self.child.id()) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
-        }
-        let deadline = Instant::now() + STOP_GRACE;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Reads `stdout` up to heart-host's "listening on" line and returns the base URL (no
 /// trailing `/`). Earlier lines are passed on to stderr; the stream ending first is an error.
 pub fn base_url(stdout: &mut impl BufRead) -> Result<String> {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if stdout.read_line(&mut line)? == 0 {
-            bail!(
-                "heart-host stopped before it printed `{}<url>`",
-                heart_testing::LISTENING
-            );
-        }
-        if let Some(url) = heart_testing::listening_url(&line) {
-            return Ok(url.to_owned());
-        }
-        eprint!("{line}");
-    }
+    heart_testing::read_listening_url(stdout, |line| eprint!("{line}")).with_context(|| {
+        format!(
+            "heart-host stopped before it printed `{}<url>`",
+            heart_testing::LISTENING
+        )
+    })
 }
 
 /// The resident memory of process `pid`, in MB (0 when it is gone).
 pub fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    heart_testing::process::resident_bytes(pid)
+        .map_or(0.0, |bytes| bytes as f64 / (1024.0 * 1024.0))
 }
 
 /// A port free on 127.0.0.1 right now.

@@ -135,7 +135,7 @@ pub fn ensure(purpose: Purpose) -> Result<()> {
         .map(|n| format!("  {} — {}", n.debian.join(" "), n.why))
         .collect();
     let line = format!("apt-get install -y {}", packages.join(" "));
-    if !(is_root() && is_debian()) {
+    if !(heart_testing::is_root() && is_debian()) {
         bail!(
             "missing system packages:\n{}\ninstall them, then run this again:\n  sudo {line}",
             reasons.join("\n")
@@ -191,13 +191,6 @@ fn on_path(program: &str) -> bool {
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
     })
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
 fn is_debian() -> bool {

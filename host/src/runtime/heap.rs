@@ -18,28 +18,19 @@ pub(crate) fn return_free_memory() {
     }
 }
 
-/// This process's resident set size in bytes (`VmRSS` in `/proc/self/status`); `None` where
+/// This process's resident set size in bytes (`VmRSS`, through procfs); `None` where
 /// procfs does not give it.
 pub fn resident_bytes() -> Option<u64> {
-    status_resident_bytes("/proc/self/status")
+    vmrss_bytes(procfs::process::Process::myself().ok()?)
 }
 
 /// Process `pid`'s resident set size in bytes, as [`resident_bytes`] reads its own.
 pub fn process_resident_bytes(pid: u32) -> Option<u64> {
-    status_resident_bytes(&format!("/proc/{pid}/status"))
+    vmrss_bytes(procfs::process::Process::new(i32::try_from(pid).ok()?).ok()?)
 }
 
-fn status_resident_bytes(status_file: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(status_file).ok()?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+fn vmrss_bytes(process: procfs::process::Process) -> Option<u64> {
+    Some(process.status().ok()?.vmrss? * 1024)
 }
 
 #[cfg(all(test, target_os = "linux", target_env = "gnu"))]

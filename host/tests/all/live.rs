@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{self, BUILDS, Host, Options, metric, wait_until};
+use crate::support::{BUILDS, Host, Options, metric, wait_until};
 
 const HOME: &str = "\x1b[H";
 const ERASE_BELOW: &str = "\x1b[J";
@@ -390,7 +390,7 @@ fn shutdown_ends_an_open_stream_with_its_closing_frame() {
         });
         let mut live = LiveClient::open(&host, "?fps=4");
         live.next_frame().expect("a frame");
-        support::signal(host.pid(), libc::SIGTERM);
+        host.sigterm();
         let rest = live.rest();
         assert!(
             rest.contains("the server is shutting down; the stream ends here"),

@@ -3,13 +3,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use heart_host::manifest::Manifest;
-pub use heart_testing::{metric, root, signal, wait_until};
+pub use heart_testing::{Running, metric, root, wait_until};
 
 /// The component builds under test, by name, as produced by `cargo xtask build`.
 pub const BUILDS: [(&str, &str); 2] = [
@@ -67,7 +67,7 @@ pub fn manifest_with_environment(dir: &Path, wasm: &Path, environment: &[(&str, 
 
 /// A running heart-host process, stopped (SIGTERM, then SIGKILL) when dropped.
 pub struct Host {
-    child: Child,
+    child: Running,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     stderr: mpsc::Receiver<String>,
@@ -146,9 +146,10 @@ impl Host {
 
     /// Spawns `cmd` and waits (up to 120 s) for its "listening on" line.
     pub fn spawn(mut cmd: Command) -> Host {
-        let mut child = cmd.spawn().expect("starting heart-host");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stderr = child.stderr.take().expect("piped stderr");
+        // Stopped by its PID (SIGTERM, then SIGKILL after 2 s) however the test ends.
+        let mut child = Running::new(cmd.spawn().expect("starting heart-host"), STOP_GRACE);
+        let stdout = child.child_mut().stdout.take().expect("piped stdout");
+        let stderr = child.child_mut().stderr.take().expect("piped stderr");
         let (err_tx, err_rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -159,16 +160,17 @@ impl Host {
         });
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(base) = heart_testing::listening_url(&line) {
-                    let _ = tx.send(base.to_owned());
-                }
+            let mut stdout = BufReader::new(stdout);
+            if let Some(base) = heart_testing::read_listening_url(&mut stdout, |_| ()) {
+                let _ = tx.send(base);
             }
+            // Drained to the end, so the host never blocks on a full pipe.
+            for _ in stdout.lines().map_while(Result::ok) {}
         });
         let base = match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(base) => base,
             Err(_) => {
-                let _ = child.kill();
+                child.stop();
                 let log: Vec<String> = err_rx.try_iter().collect();
                 panic!("heart-host did not start listening:\n{}", log.join("\n"));
             }
@@ -183,7 +185,7 @@ impl Host {
 
     /// The process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.pid()
     }
 
     /// `GET path` with optional `Accept`.
@@ -234,35 +236,19 @@ impl Host {
         lines
     }
 
+    /// Sends SIGTERM: the host begins its graceful shutdown.
+    pub fn sigterm(&self) {
+        self.child.signal(heart_testing::child::Signal::SIGTERM);
+    }
+
     /// Sends SIGTERM and waits up to `timeout` for exit; returns the exit code.
     pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
-        signal(self.child.id(), libc::SIGTERM);
-        let deadline = std::time::Instant::now() + timeout;
-        while std::time::Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().expect("polling the child") {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        self.child.terminate(timeout)?.code()
     }
 }
 
-impl Drop for Host {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            signal(self.child.id(), libc::SIGTERM);
-            for _ in 0..100 {
-                if self.child.try_wait().ok().flatten().is_some() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
+/// How long a host gets to exit after SIGTERM when a test drops it.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// Loads `base` from `threads` threads for as long as `during` runs: each thread requests
 /// `paths` round-robin (starting at its own offset) on a keep-alive connection. Returns what

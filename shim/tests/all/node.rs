@@ -52,10 +52,9 @@ fn pid(node: &Node, id: &str) -> u32 {
     u32::try_from(info["pid"].as_u64().expect("a pid")).expect("a pid fits u32")
 }
 
-/// A line of `/proc/<pid>/status`, e.g. `Uid`.
-fn proc_status(pid: u32, key: &str) -> String {
-    heart_testing::process::status_field(pid, key)
-        .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
+/// `/proc/<pid>/status`, parsed.
+fn proc_status(pid: u32) -> heart_testing::process::Status {
+    heart_testing::process::status(pid).unwrap_or_else(|| panic!("no /proc/{pid}/status"))
 }
 
 #[test]
@@ -94,23 +93,26 @@ fn the_charts_pod_runs_on_the_node_as_the_kubelet_runs_it() {
     // As the chart's securityContext says: non-root, read-only root, no capabilities,
     // no privilege escalation, seccomp filtering.
     let process = pid(&node, pod.id(APP));
-    assert!(proc_status(process, "Uid").starts_with("65532\t"), "Uid");
-    assert!(proc_status(process, "Gid").starts_with("65532\t"), "Gid");
+    let own = proc_status(process);
+    assert_eq!(own.ruid, 65532, "Uid");
+    assert_eq!(own.rgid, 65532, "Gid");
     assert!(
-        proc_status(process, "Groups")
-            .split_whitespace()
-            .any(|g| g == "65532"),
-        "fsGroup among the groups"
+        own.groups.contains(&65532),
+        "fsGroup among the groups: {:?}",
+        own.groups
     );
-    for set in ["CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh"] {
-        assert_eq!(proc_status(process, set), "0000000000000000", "{set}");
+    let sets = [
+        ("CapEff", Some(own.capeff)),
+        ("CapPrm", Some(own.capprm)),
+        ("CapBnd", own.capbnd),
+        ("CapAmb", own.capamb),
+        ("CapInh", Some(own.capinh)),
+    ];
+    for (set, value) in sets {
+        assert_eq!(value, Some(0), "{set}");
     }
-    assert_eq!(proc_status(process, "NoNewPrivs"), "1");
-    assert_eq!(
-        proc_status(process, "Seccomp"),
-        "2",
-        "seccomp in filter mode"
-    );
+    assert_eq!(own.nonewprivs, Some(1), "NoNewPrivs");
+    assert_eq!(own.seccomp, Some(2), "seccomp in filter mode");
     let mounts = std::fs::read_to_string(format!("/proc/{process}/mounts")).expect("mounts");
     let root = mounts
         .lines()
