@@ -1,5 +1,5 @@
 //! Limits against the real host with a purpose-built misbehaving component
-//! (`components/heart-faults`): a trap, an endless loop and a memory hog each fail only their
+//! (`tests/components/heart-faults`): a trap, an endless loop and a memory hog each fail only their
 //! own request with a 5xx JSON error, are counted, and the host keeps serving.
 
 use std::time::{Duration, Instant};
