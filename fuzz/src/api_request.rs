@@ -16,13 +16,7 @@ pub fn run(data: &[u8]) {
     if query.contains("size=") && !query.contains("size=16") {
         return;
     }
-    let request = ApiRequest {
-        method,
-        path,
-        query,
-        accept,
-        runtime: None,
-    };
+    let request = ApiRequest::new(method, path, query, accept);
     let response = api::handle(&request, &HeartConfig::default(), &[]);
     assert!((200..500).contains(&response.status), "{}", response.status);
     if response.status >= 400 {

@@ -49,13 +49,10 @@ enum Command {
     Build,
     /// Check that third_party/'s crates are their crates.io release plus their patch, or
     /// rewrite the patches from the trees.
+    #[command(group(clap::ArgGroup::new("mode").required(true).args(["check", "write_patches"])))]
     Vendor {
         /// Verify against the registry's `.crate` (what the suite runs).
-        #[arg(
-            long,
-            conflicts_with = "write_patches",
-            required_unless_present = "write_patches"
-        )]
+        #[arg(long)]
         check: bool,
         /// Rewrite each `.patch` from the difference between the release and the tree.
         #[arg(long)]

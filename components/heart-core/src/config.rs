@@ -68,58 +68,38 @@ impl Field {
         }
     }
 
+    /// Its names, in one table: the application variable, the config-directory file and the
+    /// query parameter.
+    fn names(self) -> [&'static str; 3] {
+        match self {
+            Self::LoveLevel => ["love_level", "love-level", "love"],
+            Self::Bpm => ["bpm", "bpm", "bpm"],
+            Self::Color => ["color", "color", "color"],
+            Self::Size => ["size", "size", "size"],
+            Self::AlertThreshold => ["alert_threshold", "alert-threshold", "alert_threshold"],
+            Self::Time => ["t", "t", "t"],
+            Self::Samples => ["samples", "samples", "samples"],
+            Self::Window => ["window", "window", "window"],
+            Self::Fps => ["fps", "fps", "fps"],
+            Self::Cols => ["cols", "cols", "cols"],
+            Self::Rows => ["rows", "rows", "rows"],
+            Self::Duration => ["seconds", "seconds", "seconds"],
+        }
+    }
+
     /// Application-variable name (spin.toml `[variables]`, `SPIN_VARIABLE_<NAME>`).
     pub fn variable(self) -> &'static str {
-        match self {
-            Self::LoveLevel => "love_level",
-            Self::Bpm => "bpm",
-            Self::Color => "color",
-            Self::Size => "size",
-            Self::AlertThreshold => "alert_threshold",
-            Self::Time => "t",
-            Self::Samples => "samples",
-            Self::Window => "window",
-            Self::Fps => "fps",
-            Self::Cols => "cols",
-            Self::Rows => "rows",
-            Self::Duration => "seconds",
-        }
+        self.names()[0]
     }
 
     /// File name in a mounted config directory (a Kubernetes ConfigMap key).
     pub fn file_name(self) -> &'static str {
-        match self {
-            Self::LoveLevel => "love-level",
-            Self::Bpm => "bpm",
-            Self::Color => "color",
-            Self::Size => "size",
-            Self::AlertThreshold => "alert-threshold",
-            Self::Time => "t",
-            Self::Samples => "samples",
-            Self::Window => "window",
-            Self::Fps => "fps",
-            Self::Cols => "cols",
-            Self::Rows => "rows",
-            Self::Duration => "seconds",
-        }
+        self.names()[1]
     }
 
     /// Query-parameter name on the HTTP API.
     pub fn query(self) -> &'static str {
-        match self {
-            Self::LoveLevel => "love",
-            Self::Bpm => "bpm",
-            Self::Color => "color",
-            Self::Size => "size",
-            Self::AlertThreshold => "alert_threshold",
-            Self::Time => "t",
-            Self::Samples => "samples",
-            Self::Window => "window",
-            Self::Fps => "fps",
-            Self::Cols => "cols",
-            Self::Rows => "rows",
-            Self::Duration => "seconds",
-        }
+        self.names()[2]
     }
 
     /// Finds a config field by its variable or file name, ignoring case and `-`/`_`.

@@ -31,13 +31,7 @@ const QUERIES: &[&str] = &["", "bpm=120", "format=json", "bpm=oops", "nope=1"];
 const ACCEPTS: &[&str] = &["image/png", "application/json", "text/plain", "video/mp4"];
 
 fn answer(method: &str, path: &str, query: &str, accept: Option<&str>) -> api::ApiResponse {
-    let request = ApiRequest {
-        method,
-        path,
-        query,
-        accept,
-        runtime: None,
-    };
+    let request = ApiRequest::new(method, path, query, accept);
     api::handle(&request, &HeartConfig::default(), ASSETS)
 }
 

@@ -20,6 +20,19 @@ pub struct ApiRequest<'a> {
     pub runtime: Option<&'a RuntimeFigures>,
 }
 
+impl<'a> ApiRequest<'a> {
+    /// A request without runtime figures (as a test, a fuzz target or a plain host makes it).
+    pub fn new(method: &'a str, path: &'a str, query: &'a str, accept: Option<&'a str>) -> Self {
+        Self {
+            method,
+            path,
+            query,
+            accept,
+            runtime: None,
+        }
+    }
+}
+
 /// A response: status, headers and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiResponse {
