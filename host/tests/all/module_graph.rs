@@ -277,7 +277,7 @@ fn layer(module: &ModPath) -> Option<usize> {
 }
 
 fn host_crate() -> Crate {
-    Crate::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+    Crate::read(&heart_testing::root().join("host/src"))
 }
 
 #[test]
