@@ -56,6 +56,7 @@ fn manifest() -> Result<Manifest> {
 pub fn check() -> Result<()> {
     let manifest = manifest()?;
     let work = tempfile::tempdir().context("a temp dir")?;
+    fetch(&manifest.crates, work.path())?;
     let mut problems = Vec::new();
     for vendored in &manifest.crates {
         let pristine = pristine(vendored, work.path())?;
@@ -84,6 +85,7 @@ pub fn check() -> Result<()> {
 pub fn write_patches() -> Result<()> {
     let manifest = manifest()?;
     let work = tempfile::tempdir().context("a temp dir")?;
+    fetch(&manifest.crates, work.path())?;
     for vendored in &manifest.crates {
         let pristine = pristine(vendored, work.path())?;
         let tree = third_party().join(vendored.dir_name());
@@ -101,9 +103,10 @@ pub fn write_patches() -> Result<()> {
     Ok(())
 }
 
-/// The release unpacked under `work`, its hash checked and its dropped files removed.
+/// The release (fetched already) unpacked under `work`, its hash checked and its dropped files
+/// removed.
 fn pristine(vendored: &Vendored, work: &Path) -> Result<PathBuf> {
-    let crate_file = fetch(vendored, work)?;
+    let crate_file = cached_crate(vendored)?;
     let bytes =
         std::fs::read(&crate_file).with_context(|| format!("reading {}", crate_file.display()))?;
     let digest = crate::oci::sha256_hex(&bytes);
@@ -134,26 +137,37 @@ fn pristine(vendored: &Vendored, work: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The release's `.crate`, fetched by cargo into its cache (a throwaway package that depends on
-/// exactly that version).
-fn fetch(vendored: &Vendored, work: &Path) -> Result<PathBuf> {
-    let package = work.join(format!("fetch-{}", vendored.dir_name()));
+/// Has cargo fetch every release's `.crate` into its cache, in one call (a throwaway package
+/// that depends on exactly those versions).
+fn fetch(crates: &[Vendored], work: &Path) -> Result<()> {
+    let package = work.join("fetch-vendored");
     std::fs::create_dir_all(package.join("src"))?;
     std::fs::write(package.join("src/lib.rs"), "")?;
+    let dependencies: String = crates
+        .iter()
+        .map(|c| {
+            format!(
+                "{} = {{ version = \"={}\", default-features = false }}\n",
+                c.name, c.version
+            )
+        })
+        .collect();
     std::fs::write(
         package.join("Cargo.toml"),
         format!(
             "[package]\nname = \"fetch-vendored\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
-             [dependencies]\n{} = {{ version = \"={}\", default-features = false }}\n\n\
-             [workspace]\n",
-            vendored.name, vendored.version
+             [dependencies]\n{dependencies}\n[workspace]\n"
         ),
     )?;
     run(cargo()
         .arg("fetch")
         .arg("--manifest-path")
         .arg(package.join("Cargo.toml"))
-        .args(["--target", "x86_64-unknown-linux-gnu"]))?;
+        .args(["--target", "x86_64-unknown-linux-gnu"]))
+}
+
+/// The release's `.crate` in cargo's cache ([`fetch`] put it there).
+fn cached_crate(vendored: &Vendored) -> Result<PathBuf> {
     let cache = cargo_home().join("registry/cache");
     let file = format!("{}.crate", vendored.dir_name());
     for registry in std::fs::read_dir(&cache)

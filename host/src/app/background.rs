@@ -105,8 +105,7 @@ async fn sweep_presence(app: Arc<App>, interval: Duration) {
         if expired > 0 {
             tracing::debug!(expired, "presence sweep forgot silent clients");
         }
-        let counts = presence.counts();
-        app.metrics().record_presence(|state| counts.get(state));
+        app.record_presence();
     }
 }
 

@@ -66,6 +66,13 @@ impl App {
         &self.presence
     }
 
+    /// Sets the `heart_clients` gauge from the presence table's counts now (on a scrape and
+    /// after each sweep).
+    pub(crate) fn record_presence(&self) {
+        let counts = self.presence.counts();
+        self.metrics.record_presence(|state| counts.get(state));
+    }
+
     /// The live configuration.
     pub fn config(&self) -> &LayeredConfig {
         &self.config

@@ -69,8 +69,7 @@ pub(crate) async fn answer(
         HostRoute::SpinHealth => respond(StatusCode::OK, text, "OK"),
         HostRoute::Metrics => {
             let metrics = shared.app.metrics();
-            let counts = shared.app.presence().counts();
-            metrics.record_presence(|state| counts.get(state));
+            shared.app.record_presence();
             respond(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
