@@ -90,6 +90,9 @@ pub struct Metrics {
     pub instantiation: Histogram,
     /// `heart_wasm_active_instances`.
     pub active_instances: IntGauge,
+    /// `heart_wasm_pool_resident_bytes`: guest memory the pooling allocator keeps resident in
+    /// slots no instance uses (reset in place for the next one), set on each scrape.
+    pub pool_resident_bytes: IntGauge,
     /// `heart_wasm_guest_failures_total{kind}`: `trap`, `timeout`, `instantiation`.
     pub guest_failures: IntCounterVec,
     /// `heart_component_loads_total{outcome}`: `cache_hit`, `compiled`.
@@ -155,6 +158,10 @@ impl Metrics {
             "heart_wasm_active_instances",
             "Component instances alive now.",
         )?;
+        let pool_resident_bytes = IntGauge::new(
+            "heart_wasm_pool_resident_bytes",
+            "Guest memory bytes kept resident in unused pooled slots, reset in place for the next instance.",
+        )?;
         let guest_failures = IntCounterVec::new(
             Opts::new(
                 "heart_wasm_guest_failures_total",
@@ -219,6 +226,7 @@ impl Metrics {
             Box::new(request_duration.clone()),
             Box::new(instantiation.clone()),
             Box::new(active_instances.clone()),
+            Box::new(pool_resident_bytes.clone()),
             Box::new(guest_failures.clone()),
             Box::new(component_loads.clone()),
             Box::new(config_reloads.clone()),
@@ -257,6 +265,7 @@ impl Metrics {
             request_duration,
             instantiation,
             active_instances,
+            pool_resident_bytes,
             guest_failures,
             component_loads,
             config_reloads,

@@ -24,6 +24,13 @@ pub fn resident_bytes(pid: u32) -> Option<u64> {
     Some(process(pid)?.status().ok()?.vmrss? * 1024)
 }
 
+/// The CPU time `pid` has used, user and system, in seconds (`/proc/PID/stat`, at clock-tick
+/// resolution); `None` for a process that is gone.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = process(pid)?.stat().ok()?;
+    Some((stat.utime + stat.stime) as f64 / procfs::ticks_per_second() as f64)
+}
+
 /// `pid` and every process below it.
 pub fn tree(pid: u32) -> Vec<u32> {
     let mut children: BTreeMap<u32, Vec<u32>> = BTreeMap::new();

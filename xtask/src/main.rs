@@ -107,6 +107,10 @@ enum Command {
         /// Cold starts timed per mode.
         #[arg(long, default_value_t = 5)]
         cold_starts: usize,
+        /// Instead: where one `/heart.svg` request's CPU goes (native, fresh, reused), line by
+        /// line from perf samples, with host calls and dirtied guest memory counted.
+        #[arg(long)]
+        explain: bool,
     },
     /// Compare this checkout's heart-host with other commits' builds in one run (native, fresh
     /// and reused on one path, interleaved rounds). Each commit is built in a worktree under
@@ -190,9 +194,15 @@ fn main() -> Result<()> {
             oci::build(out.as_deref()).map(drop)
         }
         Command::Bench {
+            explain: true,
+            seconds,
+            ..
+        } => bench::explain(seconds),
+        Command::Bench {
             seconds,
             rounds,
             cold_starts,
+            explain: false,
         } => bench::bench(bench::BenchOptions {
             seconds,
             rounds,

@@ -30,7 +30,7 @@ mod tests {
         let manifest =
             std::fs::read_to_string(root().join("Cargo.toml")).expect("the workspace Cargo.toml");
         assert!(
-            manifest.contains(&format!("wasmtime = \"={VERSION}\"")),
+            manifest.contains(&format!("wasmtime = {{ version = \"={VERSION}\"")),
             "wasmtime_cli::VERSION {VERSION} is not the workspace's wasmtime pin"
         );
     }

@@ -73,6 +73,16 @@ impl App {
         self.metrics.record_presence(|state| counts.get(state));
     }
 
+    /// Sets `heart_wasm_pool_resident_bytes` from the pooling allocator (on a scrape).
+    pub(crate) fn record_pool(&self) {
+        if let Some(pool) = self.engine.engine.pooling_allocator_metrics() {
+            let bytes = pool.unused_memory_bytes_resident();
+            self.metrics
+                .pool_resident_bytes
+                .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
+    }
+
     /// The live configuration.
     pub fn config(&self) -> &LayeredConfig {
         &self.config

@@ -70,6 +70,7 @@ pub(crate) async fn answer(
         HostRoute::Metrics => {
             let metrics = shared.app.metrics();
             shared.app.record_presence();
+            shared.app.record_pool();
             respond(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",

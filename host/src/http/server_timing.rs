@@ -1,7 +1,8 @@
 //! The `Server-Timing` header on every response (W3C Server Timing, which a browser's developer
 //! tools show as they are): `total` for every request; for a component's answer also
 //! `instantiate` (a fresh instance only), `guest`, and `instance` with `desc` `fresh` or
-//! `reused`. Durations are in milliseconds.
+//! `reused`, and `host-calls` (the guest's calls into the host, where the host counts them:
+//! `HEART_HOST_COUNT_HOST_CALLS`). Durations are in milliseconds.
 
 use std::time::Duration;
 
@@ -25,6 +26,9 @@ pub fn value(component: Option<&Timing>, total: Duration) -> HeaderValue {
             InstanceUse::Unknown => {}
         }
         metrics.push(format!("guest;dur={}", millis(timing.guest)));
+        if let Some(calls) = timing.host_calls {
+            metrics.push(format!("host-calls;desc=\"{calls}\""));
+        }
     }
     metrics.push(format!("total;dur={}", millis(total)));
     HeaderValue::from_str(&metrics.join(", "))
@@ -47,6 +51,7 @@ mod tests {
                 instantiate: Duration::from_micros(412),
             },
             guest: Duration::from_micros(1_905),
+            host_calls: None,
         };
         assert_eq!(
             value(Some(&timing), Duration::from_micros(2_410)),
@@ -59,10 +64,24 @@ mod tests {
         let timing = Timing {
             instance: InstanceUse::Reused,
             guest: Duration::from_micros(80),
+            host_calls: None,
         };
         assert_eq!(
             value(Some(&timing), Duration::from_micros(95)),
             "instance;desc=\"reused\", guest;dur=0.080, total;dur=0.095"
+        );
+    }
+
+    #[test]
+    fn counted_host_calls_are_reported() {
+        let timing = Timing {
+            instance: InstanceUse::Reused,
+            guest: Duration::from_micros(80),
+            host_calls: Some(23),
+        };
+        assert_eq!(
+            value(Some(&timing), Duration::from_micros(95)),
+            "instance;desc=\"reused\", guest;dur=0.080, host-calls;desc=\"23\", total;dur=0.095"
         );
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmtime::{Engine, Store};
+use wasmtime::{CallHook, Engine, Store};
 use wasmtime_wasi_http::handler::ProxyPre;
 
 use crate::config::{ComponentConfig, Snapshot};
@@ -16,7 +16,7 @@ use crate::instance::policy::{InstancePolicy, WasiHttpVersion};
 use crate::instance::store::{HostState, LiveInstance};
 use crate::instance::stream::{self, Closing};
 use crate::metrics::Metrics;
-use crate::runtime::engine::ticks;
+use crate::runtime::engine::{COUNT_HOST_CALLS_ENV, ticks};
 
 /// Makes instances of one component.
 pub struct InstanceFactory {
@@ -28,6 +28,8 @@ pub struct InstanceFactory {
     policy: InstancePolicy,
     metrics: Arc<Metrics>,
     closing: Closing,
+    /// Whether stores count the guest's host calls ([`COUNT_HOST_CALLS_ENV`]).
+    count_host_calls: bool,
 }
 
 impl std::fmt::Debug for InstanceFactory {
@@ -64,7 +66,13 @@ impl InstanceFactory {
             policy: policy.for_version(version),
             metrics,
             closing,
+            count_host_calls: std::env::var_os(COUNT_HOST_CALLS_ENV).is_some(),
         }
+    }
+
+    /// Whether its stores count the guest's calls into the host.
+    pub(crate) fn counts_host_calls(&self) -> bool {
+        self.count_host_calls
     }
 
     /// The WASI HTTP version the component exports.
@@ -116,6 +124,14 @@ impl InstanceFactory {
             ))
         });
         store.set_epoch_deadline(ticks(self.policy.request_timeout));
+        if self.count_host_calls {
+            store.call_hook(|mut state, hook| {
+                if matches!(hook, CallHook::CallingHost) {
+                    state.data_mut().count_host_call();
+                }
+                Ok(())
+            });
+        }
         store
     }
 

@@ -62,6 +62,9 @@ pub struct HostState {
     rc1_variables: std::cell::OnceCell<wasmtime_wasi_config::WasiConfigVariables>,
     /// Requests this store's instance has started.
     requests: usize,
+    /// Calls from the guest into the host during its current request, where counted
+    /// ([`crate::runtime::engine::COUNT_HOST_CALLS_ENV`]).
+    host_calls: u64,
     /// How long the instance took to make.
     instantiated_in: std::time::Duration,
     /// Whether the host asks streams to end.
@@ -131,6 +134,7 @@ impl HostState {
             variables,
             rc1_variables: std::cell::OnceCell::new(),
             requests: 0,
+            host_calls: 0,
             instantiated_in: std::time::Duration::ZERO,
             closing,
             stream: Weak::new(),
@@ -156,6 +160,7 @@ impl HostState {
     /// Counts a request the instance starts, and says whether it is the instance's first.
     pub fn start_request(&mut self) -> InstanceUse {
         self.requests += 1;
+        self.host_calls = 0;
         if self.requests == 1 {
             InstanceUse::Fresh {
                 instantiate: self.instantiated_in,
@@ -163,6 +168,16 @@ impl HostState {
         } else {
             InstanceUse::Reused
         }
+    }
+
+    /// Counts a call from the guest into the host (the store's call hook, where installed).
+    pub(crate) fn count_host_call(&mut self) {
+        self.host_calls += 1;
+    }
+
+    /// Calls from the guest into the host since its request started (0 where not counted).
+    pub(crate) fn host_calls(&self) -> u64 {
+        self.host_calls
     }
 
     /// The memory limiter for [`wasmtime::Store::limiter`].

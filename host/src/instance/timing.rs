@@ -25,4 +25,7 @@ pub struct Timing {
     pub instance: InstanceUse,
     /// Time from the call into the guest to its whole response.
     pub guest: Duration,
+    /// Calls the guest made into the host for it, where the host counts them
+    /// ([`crate::runtime::engine::COUNT_HOST_CALLS_ENV`]).
+    pub host_calls: Option<u64>,
 }

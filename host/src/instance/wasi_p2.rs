@@ -106,6 +106,10 @@ impl DirectPool {
             .await
             .unwrap_or_else(|_| Err(GuestFailure::out_of_time(policy.request_timeout)));
         timing.guest = called.elapsed();
+        timing.host_calls = self
+            .factory
+            .counts_host_calls()
+            .then(|| live.store.data().host_calls());
         // A failed instance is not kept: dropping it here uncounts it.
         if outcome.is_ok() {
             self.put_back(live);

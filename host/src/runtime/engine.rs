@@ -31,6 +31,11 @@ pub const DECOMMIT_BATCH: usize = 16;
 /// `perf inject --jit` turns into code `perf annotate` can show instruction by instruction.
 pub const PERFMAP_ENV: &str = "HEART_HOST_PERFMAP";
 
+/// Set (to anything) to have every store count the guest's calls into the host, reported per
+/// request in `Server-Timing` (`host-calls`): a diagnostic for `cargo xtask bench --explain`,
+/// off by default because the count is a call hook on every transition between guest and host.
+pub const COUNT_HOST_CALLS_ENV: &str = "HEART_HOST_COUNT_HOST_CALLS";
+
 /// Engine sizing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineOptions {

@@ -220,3 +220,37 @@ fn requests_are_labelled_by_the_manifest_route_they_matched() {
         "host routes: {text}"
     );
 }
+
+/// The most `heart_wasm_pool_resident_bytes` read right after each of a few fresh `GET path`s
+/// (the host's reclaim may decommit the slot between a request and its scrape, so one read
+/// could see 0).
+fn resident_after(host: &Host, path: &str) -> f64 {
+    (0..5)
+        .map(|_| {
+            assert_eq!(host.get(path, None).status, 200, "{path}");
+            let text = scrape(host);
+            let bytes = metric(&text, "heart_wasm_pool_resident_bytes", &[])
+                .unwrap_or_else(|| panic!("no heart_wasm_pool_resident_bytes: {text}"));
+            assert_eq!(bytes % 4096.0, 0.0, "whole pages: {bytes}");
+            bytes
+        })
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn the_pool_reports_the_guest_memory_its_idle_slots_keep_resident() {
+    let host = Host::start(Options::default());
+    let text = scrape(&host);
+    assert_eq!(
+        metric(&text, "heart_wasm_pool_resident_bytes", &[]),
+        Some(0.0),
+        "nothing has run yet: {text}"
+    );
+    let small = resident_after(&host, "/heart.svg");
+    let large = resident_after(&host, "/heart.png?size=1024");
+    assert!(small > 0.0, "a fresh instance dirtied guest memory");
+    assert!(
+        large > small,
+        "a large render dirties more: {large} vs {small} bytes"
+    );
+}

@@ -100,3 +100,46 @@ fn the_hosts_own_routes_report_their_total() {
         assert!(millis(&metrics, "total") >= 0.0, "{path}");
     }
 }
+
+#[test]
+fn counted_host_calls_are_reported_per_request_only_when_asked_for() {
+    let counted = Host::start(Options {
+        env: &[("HEART_HOST_COUNT_HOST_CALLS", "1")],
+        args: &["--instance-reuse", "100"],
+        ..Options::default()
+    });
+    let calls = |path: &str| -> u64 {
+        let metrics = server_timing(&counted, path);
+        let (_, value) = metrics
+            .iter()
+            .find(|(name, _)| name == "host-calls")
+            .unwrap_or_else(|| panic!("{path}: no host-calls in {metrics:?}"));
+        value
+            .parse()
+            .unwrap_or_else(|e| panic!("host-calls `{value}`: {e}"))
+    };
+    // A fresh instance reads its variables on its first request; a reused one does not, so the
+    // count is per request and smaller the second time.
+    let fresh = calls("/heart.svg");
+    let reused = calls("/heart.svg");
+    assert!(
+        reused > 0,
+        "a reused instance still calls the host: {reused}"
+    );
+    assert!(
+        fresh > reused,
+        "the first request reads the variables: {fresh} vs {reused}"
+    );
+    assert_eq!(
+        calls("/heart.svg"),
+        reused,
+        "the same request, the same calls"
+    );
+
+    let plain = Host::start(Options::default());
+    let metrics = server_timing(&plain, "/heart.svg");
+    assert!(
+        !names(&metrics).contains(&"host-calls"),
+        "not counted unless asked: {metrics:?}"
+    );
+}

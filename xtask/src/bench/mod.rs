@@ -13,6 +13,9 @@
 //!
 //! 7. Memory after a burst ([`memory`]).
 //!
+//! `cargo xtask bench --explain` ([`explain`]) instead accounts for one `/heart.svg` request's
+//! CPU, line by line ([`profile`]: perf samples sorted by call stack).
+//!
 //! `cargo xtask bench-against REV…` ([`against`]) loads the same HTTP scenarios on this
 //! checkout's build and other commits' in one run.
 //!
@@ -28,7 +31,9 @@
 
 mod against;
 mod criterion;
+mod explain;
 mod memory;
+mod profile;
 mod run;
 mod servers;
 mod startup;
@@ -36,4 +41,5 @@ mod stats;
 mod wrk;
 
 pub use against::{AgainstOptions, bench_against};
+pub use explain::explain;
 pub use run::{BenchOptions, bench};

@@ -15,7 +15,18 @@ use crate::wasmtime_cli;
 
 /// Starts heart-host (release, native baseline) on core 0 and waits until it answers.
 pub(super) fn start_host(host: &Path, manifest: &Path, extra: &[&str]) -> Result<ServerProcess> {
+    start_host_with(host, manifest, extra, &[])
+}
+
+/// [`start_host`] with `env` added to its environment.
+pub(super) fn start_host_with(
+    host: &Path,
+    manifest: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Result<ServerProcess> {
     let mut command = Command::new("taskset");
+    command.envs(env.iter().copied());
     command
         .args(["-c", "0"])
         .arg(host)
