@@ -142,11 +142,15 @@ pub fn explain(seconds: u64) -> Result<()> {
 /// CPU seconds of `server` and the requests it has counted, now.
 fn reading(server: &ServerProcess) -> Result<(f64, f64)> {
     let cpu = heart_testing::process::cpu_seconds(server.pid()).context("the server is gone")?;
-    let scrape = ureq::get(format!("{}/metrics", server.base))
+    Ok((cpu, served(&scrape(server)?)))
+}
+
+/// `server`'s `/metrics`.
+fn scrape(server: &ServerProcess) -> Result<String> {
+    Ok(ureq::get(format!("{}/metrics", server.base))
         .call()?
         .body_mut()
-        .read_to_string()?;
-    Ok((cpu, served(&scrape)))
+        .read_to_string()?)
 }
 
 /// Requests in `heart_http_requests_total` other than the scrapes.
@@ -250,11 +254,7 @@ fn dirtied_bytes(server: &ServerProcess, path: &str) -> Result<f64> {
     let mut bytes = Vec::new();
     for _ in 0..SINGLE_REQUESTS {
         get(server, path)?;
-        let scrape = ureq::get(format!("{}/metrics", server.base))
-            .call()?
-            .body_mut()
-            .read_to_string()?;
-        let value = scrape
+        let value = scrape(server)?
             .lines()
             .find(|l| l.starts_with("heart_wasm_pool_resident_bytes"))
             .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
