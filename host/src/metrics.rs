@@ -347,7 +347,7 @@ mod tests {
     #[test]
     fn wasmtime_version_matches_the_workspace_pin() {
         let manifest = include_str!("../../Cargo.toml");
-        assert!(manifest.contains(&format!("wasmtime = \"={WASMTIME_VERSION}\"")));
+        assert!(manifest.contains(&format!("wasmtime = {{ version = \"={WASMTIME_VERSION}\"")));
     }
 
     #[test]
