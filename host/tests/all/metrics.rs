@@ -246,11 +246,8 @@ fn the_pool_reports_the_guest_memory_its_idle_slots_keep_resident() {
         Some(0.0),
         "nothing has run yet: {text}"
     );
-    let small = resident_after(&host, "/heart.svg");
-    let large = resident_after(&host, "/heart.png?size=1024");
-    assert!(small > 0.0, "a fresh instance dirtied guest memory");
-    assert!(
-        large > small,
-        "a large render dirties more: {large} vs {small} bytes"
-    );
+    // The gauge sums every warm slot, each capped at the kept-resident size, so renders of
+    // different sizes are not compared: a fresh instance's slot keeps what it dirtied.
+    let bytes = resident_after(&host, "/heart.svg");
+    assert!(bytes > 0.0, "a fresh instance dirtied guest memory");
 }
