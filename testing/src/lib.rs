@@ -42,6 +42,23 @@ pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bo
     }
 }
 
+/// The metrics of a `Server-Timing` header value, in order: each name with its `dur` or `desc`
+/// (unquoted), or an empty value where it has neither.
+pub fn server_timing(header: &str) -> Vec<(String, String)> {
+    header
+        .split(", ")
+        .map(|metric| {
+            let (name, param) = metric.split_once(';').unwrap_or((metric, ""));
+            let value = param
+                .strip_prefix("dur=")
+                .or_else(|| param.strip_prefix("desc="))
+                .unwrap_or(param)
+                .trim_matches('"');
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
 /// The value of the first sample called `name` whose labels include all of `labels`, from a
 /// Prometheus text scrape (label order does not matter; a value may hold any character the
 /// format escapes). A scrape that does not parse fails the test, naming the problem.

@@ -12,25 +12,15 @@ fn server_timing(host: &Host, path: &str) -> Vec<(String, String)> {
         .header("server-timing")
         .unwrap_or_else(|| panic!("{path}: no Server-Timing header"))
         .to_owned();
-    header
-        .split(", ")
-        .map(|metric| {
-            let (name, param) = metric.split_once(';').unwrap_or((metric, ""));
-            let value = param
-                .strip_prefix("dur=")
-                .or_else(|| param.strip_prefix("desc="))
-                .unwrap_or(param)
-                .trim_matches('"');
-            (name.to_owned(), value.to_owned())
-        })
-        .collect()
+    heart_testing::server_timing(&header)
 }
 
 fn names(metrics: &[(String, String)]) -> Vec<&str> {
     metrics.iter().map(|(name, _)| name.as_str()).collect()
 }
 
-fn millis(metrics: &[(String, String)], name: &str) -> f64 {
+/// The number metric `name` carries (its `dur` in ms, or its `desc`).
+fn number(metrics: &[(String, String)], name: &str) -> f64 {
     let (_, value) = metrics
         .iter()
         .find(|(n, _)| n == name)
@@ -57,9 +47,9 @@ fn a_fresh_instance_reports_its_instantiation_and_a_reused_one_does_not() {
         );
         assert_eq!(first[1].1, "fresh", "{build}");
         let (instantiate, guest, total) = (
-            millis(&first, "instantiate"),
-            millis(&first, "guest"),
-            millis(&first, "total"),
+            number(&first, "instantiate"),
+            number(&first, "guest"),
+            number(&first, "total"),
         );
         assert!(instantiate > 0.0 && guest > 0.0, "{build}: {first:?}");
         assert!(
@@ -97,7 +87,7 @@ fn the_hosts_own_routes_report_their_total() {
     for path in ["/healthz", "/readyz", "/metrics", "/api/presence"] {
         let metrics = server_timing(&host, path);
         assert_eq!(names(&metrics), ["total"], "{path}: {metrics:?}");
-        assert!(millis(&metrics, "total") >= 0.0, "{path}");
+        assert!(number(&metrics, "total") >= 0.0, "{path}");
     }
 }
 
@@ -108,22 +98,13 @@ fn counted_host_calls_are_reported_per_request_only_when_asked_for() {
         args: &["--instance-reuse", "100"],
         ..Options::default()
     });
-    let calls = |path: &str| -> u64 {
-        let metrics = server_timing(&counted, path);
-        let (_, value) = metrics
-            .iter()
-            .find(|(name, _)| name == "host-calls")
-            .unwrap_or_else(|| panic!("{path}: no host-calls in {metrics:?}"));
-        value
-            .parse()
-            .unwrap_or_else(|e| panic!("host-calls `{value}`: {e}"))
-    };
+    let calls = |path: &str| number(&server_timing(&counted, path), "host-calls");
     // A fresh instance reads its variables on its first request; a reused one does not, so the
     // count is per request and smaller the second time.
     let fresh = calls("/heart.svg");
     let reused = calls("/heart.svg");
     assert!(
-        reused > 0,
+        reused > 0.0,
         "a reused instance still calls the host: {reused}"
     );
     assert!(

@@ -39,8 +39,6 @@ struct Account {
     plain_us: f64,
     /// CPU µs per request while perf sampled (the kernel's count).
     sampled_us: f64,
-    /// Requests per second while perf sampled.
-    sampled_rps: f64,
     /// The samples; requests per second while they were taken.
     profile: Profile,
     rate: f64,
@@ -88,7 +86,7 @@ pub fn explain(seconds: u64) -> Result<()> {
         )?;
         eprintln!(
             "    {name}: {:.1} µs CPU per request alone, {:.1} µs while sampled ({:.0} req/s), {} samples",
-            account.plain_us, account.sampled_us, account.sampled_rps, account.profile.total
+            account.plain_us, account.sampled_us, account.rate, account.profile.total
         );
         accounts.push((name, account));
     }
@@ -114,7 +112,7 @@ pub fn explain(seconds: u64) -> Result<()> {
         "scenarios": accounts.iter().map(|(name, a)| (name.to_string(), json!({
             "cpu_us_per_request": a.plain_us,
             "cpu_us_per_request_sampled": a.sampled_us,
-            "sampled_rps": a.sampled_rps,
+            "sampled_rps": a.rate,
             "lines_us": profile::line_names().into_iter().map(|l| (l.to_owned(), json!(a.line_us(l)))).collect::<serde_json::Map<_, _>>(),
             "host_call_interfaces_samples": a.profile.interfaces,
         }))).collect::<serde_json::Map<_, _>>(),
@@ -192,7 +190,6 @@ fn measure(
     Ok(Account {
         plain_us: (cpu1 - cpu0) / (req1 - req0) * 1e6,
         sampled_us: (cpu2 - cpu1) / requests * 1e6,
-        sampled_rps: requests / wall,
         profile,
         rate: requests / wall,
     })
@@ -207,13 +204,12 @@ fn get(server: &ServerProcess, path: &str) -> Result<(Option<f64>, f64, f64)> {
         .and_then(|v| v.to_str().ok())
         .context("no Server-Timing")?
         .to_owned();
+    let metrics = heart_testing::server_timing(&header);
     let field = |name: &str| {
-        header.split(", ").find_map(|metric| {
-            let (n, param) = metric.split_once(';')?;
-            (n == name).then_some(())?;
-            let value = param.split_once('=')?.1.trim_matches('"');
-            value.parse::<f64>().ok()
-        })
+        metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, value)| value.parse::<f64>().ok())
     };
     Ok((
         field("instantiate"),
@@ -254,10 +250,7 @@ fn dirtied_bytes(server: &ServerProcess, path: &str) -> Result<f64> {
     let mut bytes = Vec::new();
     for _ in 0..SINGLE_REQUESTS {
         get(server, path)?;
-        let value = scrape(server)?
-            .lines()
-            .find(|l| l.starts_with("heart_wasm_pool_resident_bytes"))
-            .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        let value = heart_testing::metric(&scrape(server)?, "heart_wasm_pool_resident_bytes", &[])
             .context("no heart_wasm_pool_resident_bytes")?;
         bytes.push(value);
     }
