@@ -322,7 +322,7 @@ fn build_info() -> Result<IntGaugeVec, prometheus::Error> {
 }
 
 /// The Wasmtime version this host is built against (pinned in the workspace).
-pub const WASMTIME_VERSION: &str = "50.0.1";
+pub const WASMTIME_VERSION: &str = "50.0.2";
 
 #[cfg(test)]
 mod tests {
