@@ -56,6 +56,38 @@ pub fn streams_closing(variable: impl FnOnce(&str) -> Result<Option<String>, Str
     variable(CLOSING_VARIABLE).is_ok_and(|v| v.as_deref() == Some("true"))
 }
 
+/// The app's variables as one snapshot, so reading the config costs one call into the host
+/// (`wasi:config/store`'s `get-all`) where a `get` per variable costs six.
+#[derive(Debug)]
+pub struct Variables(Result<Vec<(String, String)>, String>);
+
+impl Variables {
+    /// The snapshot `all` (the store's answer, or why it could not answer).
+    pub fn new(all: Result<Vec<(String, String)>, String>) -> Self {
+        Self(all)
+    }
+
+    /// The variables a plain-WASI build reads from its environment (`HEART_LOVE_LEVEL` is
+    /// `love_level`, [`heart_core::api::env_variable_name`]).
+    pub fn from_env() -> Self {
+        Self(Ok(std::env::vars()
+            .filter_map(|(key, value)| {
+                let name = key.strip_prefix("HEART_")?.to_ascii_lowercase();
+                (heart_core::api::env_variable_name(&name) == key).then_some((name, value))
+            })
+            .collect()))
+    }
+
+    /// One variable, as a per-variable lookup answers: `None` where it is not set, the
+    /// store's error for every variable where the snapshot could not be read.
+    pub fn get(&self, name: &str) -> Result<Option<String>, String> {
+        match &self.0 {
+            Ok(all) => Ok(all.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
 /// The pod name from the environment, read once; a value that is not a pod name is reported
 /// on stderr and left out.
 fn pod() -> &'static Option<PodName> {
@@ -79,4 +111,22 @@ fn memory_bytes() -> u64 {
 #[cfg(not(target_arch = "wasm32"))]
 fn memory_bytes() -> u64 {
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_answers_as_a_lookup_per_variable_would() {
+        let all = Variables::new(Ok(vec![
+            ("bpm".to_owned(), "90".to_owned()),
+            ("color".to_owned(), "teal".to_owned()),
+        ]));
+        assert_eq!(all.get("bpm"), Ok(Some("90".to_owned())));
+        assert_eq!(all.get("color"), Ok(Some("teal".to_owned())));
+        assert_eq!(all.get("size"), Ok(None));
+        let failed = Variables::new(Err("store down".to_owned()));
+        assert_eq!(failed.get("bpm"), Err("store down".to_owned()));
+    }
 }

@@ -33,6 +33,21 @@ fn variable(name: &str) -> Result<Option<String>, String> {
     Ok(std::env::var(api::env_variable_name(name)).ok())
 }
 
+/// All the app's variables in one call (`get-all`).
+#[cfg(not(feature = "env-config"))]
+fn variables() -> heart_guest::Variables {
+    use spin_sdk::experimental::wasi::config::store;
+    heart_guest::Variables::new(store::get_all().map_err(|e| match e {
+        store::Error::Upstream(m) | store::Error::Io(m) => m,
+    }))
+}
+
+/// All the app's variables from the WASI environment.
+#[cfg(feature = "env-config")]
+fn variables() -> heart_guest::Variables {
+    heart_guest::Variables::from_env()
+}
+
 /// Converts the plain response into an `http` response.
 fn into_response(plain: ApiResponse) -> Response<BoxBody> {
     let mut builder = Response::builder().status(plain.status);
@@ -48,7 +63,8 @@ fn into_response(plain: ApiResponse) -> Response<BoxBody> {
 #[spin_sdk::http_service]
 async fn handle(request: Request) -> Response<BoxBody> {
     let started = heart_guest::request_started();
-    let config = match api::config_from_variables(variable) {
+    let variables = variables();
+    let config = match api::config_from_variables(|name| variables.get(name)) {
         Ok(config) => config,
         Err(response) => return into_response(response),
     };
@@ -60,8 +76,12 @@ async fn handle(request: Request) -> Response<BoxBody> {
             .iter()
             .filter_map(|v| v.to_str().ok()),
     );
-    let figures = api::is_frame(uri.path())
-        .then(|| heart_guest::figures(started, heart_guest::config_generation(variable)));
+    let figures = api::is_frame(uri.path()).then(|| {
+        heart_guest::figures(
+            started,
+            heart_guest::config_generation(|name| variables.get(name)),
+        )
+    });
     let plain = ApiRequest {
         method: request.method().as_str(),
         path: uri.path(),

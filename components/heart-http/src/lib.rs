@@ -18,7 +18,8 @@
 //! The variables are read once per instance (`config()`): hosts that make an instance per
 //! request (Spin, `wasmtime serve`) read them for every request as before, and heart-host, which
 //! can reuse instances, retires an idle instance once the variables it was made with are
-//! replaced. A reused instance so saves five host calls per request.
+//! replaced. A reused instance so saves a host call per request, and a fresh one reads them all
+//! in one call (`get-all`) rather than one per variable.
 #![deny(missing_docs)]
 // The SDK's export macro generates the canonical-ABI glue, which is unsafe code.
 #![allow(unsafe_code)]
@@ -47,6 +48,21 @@ fn variable(name: &str) -> Result<Option<String>, String> {
     Ok(std::env::var(api::env_variable_name(name)).ok())
 }
 
+/// All the app's variables in one call (`get-all`).
+#[cfg(not(feature = "env-config"))]
+fn variables() -> heart_guest::Variables {
+    use spin_sdk::wit::wasi::config::store;
+    heart_guest::Variables::new(store::get_all().map_err(|e| match e {
+        store::Error::Upstream(m) | store::Error::Io(m) => m,
+    }))
+}
+
+/// All the app's variables from the WASI environment.
+#[cfg(feature = "env-config")]
+fn variables() -> heart_guest::Variables {
+    heart_guest::Variables::from_env()
+}
+
 /// The app's config as this instance's variables give it, and the config generation they came
 /// from (where the host says): read on the first request, kept while valid. An invalid or
 /// unreadable config is read again on the next request, so its error is always current.
@@ -55,8 +71,9 @@ fn config() -> Result<&'static (HeartConfig, Option<u64>), ApiResponse> {
     if let Some(config) = CONFIG.get() {
         return Ok(config);
     }
-    let config = api::config_from_variables(variable)?;
-    let generation = heart_guest::config_generation(variable);
+    let variables = variables();
+    let config = api::config_from_variables(|name| variables.get(name))?;
+    let generation = heart_guest::config_generation(|name| variables.get(name));
     Ok(CONFIG.get_or_init(|| (config, generation)))
 }
 

@@ -36,19 +36,33 @@ pub struct DraftConfig<'a> {
 impl draft_store::Host for DraftConfig<'_> {
     fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, draft_store::Error>> {
         let value = match self.vars.get(&key) {
-            None if key == CONFIG_GENERATION_VARIABLE => Some(self.vars.generation.to_string()),
-            None if key == CLOSING_VARIABLE => self.closing.then(|| "true".to_owned()),
+            None => self.host_key(&key),
             value => value.cloned(),
         };
         Ok(Ok(value))
     }
 
+    /// Every key `get` answers, the host's own two included (the components read their config
+    /// and its generation in this one call).
     fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, draft_store::Error>> {
-        Ok(Ok(self
-            .vars
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()))
+        let declared = self.vars.iter().map(|(k, v)| (k.clone(), v.clone()));
+        let host = [CONFIG_GENERATION_VARIABLE, CLOSING_VARIABLE]
+            .into_iter()
+            .filter(|key| self.vars.get(*key).is_none())
+            .filter_map(|key| Some((key.to_owned(), self.host_key(key)?)));
+        Ok(Ok(declared.chain(host).collect()))
+    }
+}
+
+impl DraftConfig<'_> {
+    /// The value of a key that is no declared variable: the generation, and `true` for
+    /// [`CLOSING_VARIABLE`] once the host shuts down.
+    fn host_key(&self, key: &str) -> Option<String> {
+        match key {
+            CONFIG_GENERATION_VARIABLE => Some(self.vars.generation.to_string()),
+            CLOSING_VARIABLE => self.closing.then(|| "true".to_owned()),
+            _ => None,
+        }
     }
 }
 
