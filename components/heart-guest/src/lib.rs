@@ -68,10 +68,12 @@ impl Variables {
     }
 
     /// The variables a plain-WASI build reads from its environment (`HEART_LOVE_LEVEL` is
-    /// `love_level`, [`heart_core::api::env_variable_name`]).
+    /// `love_level`, [`heart_core::api::env_variable_name`]); entries that are not UTF-8 are
+    /// not variables of ours and are skipped.
     pub fn from_env() -> Self {
-        Self(Ok(std::env::vars()
+        Self(Ok(std::env::vars_os()
             .filter_map(|(key, value)| {
+                let (key, value) = (key.into_string().ok()?, value.into_string().ok()?);
                 let name = key.strip_prefix("HEART_")?.to_ascii_lowercase();
                 (heart_core::api::env_variable_name(&name) == key).then_some((name, value))
             })
