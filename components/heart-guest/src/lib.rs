@@ -56,6 +56,57 @@ pub fn streams_closing(variable: impl FnOnce(&str) -> Result<Option<String>, Str
     variable(CLOSING_VARIABLE).is_ok_and(|v| v.as_deref() == Some("true"))
 }
 
+/// One variable from the WASI environment, as a plain-WASI build reads it (`love_level` from
+/// `HEART_LOVE_LEVEL`, [`heart_core::api::env_variable_name`]).
+pub fn env_variable(name: &str) -> Result<Option<String>, String> {
+    Ok(std::env::var(heart_core::api::env_variable_name(name)).ok())
+}
+
+/// Defines a component's two variable readers for the `wasi:config/store` bindings at the
+/// given path (which differs between spin-sdk releases): `variable(name)`, one `get`, for what
+/// must be read live (whether streams are closing), and `variables()`, every variable in one
+/// `get-all` ([`Variables`]). With the component's `env-config` feature both read the
+/// `HEART_*` environment variables instead ([`env_variable`], [`Variables::from_env`]).
+#[macro_export]
+macro_rules! variable_readers {
+    ($($store:ident)::+) => {
+        #[cfg(not(feature = "env-config"))]
+        use $($store)::+ as store;
+
+        /// The store's error as text.
+        #[cfg(not(feature = "env-config"))]
+        fn store_error(e: store::Error) -> String {
+            match e {
+                store::Error::Upstream(m) | store::Error::Io(m) => m,
+            }
+        }
+
+        /// Reads one variable from `wasi:config/store`.
+        #[cfg(not(feature = "env-config"))]
+        fn variable(name: &str) -> Result<Option<String>, String> {
+            store::get(name).map_err(store_error)
+        }
+
+        /// Every variable in one call (`get-all`).
+        #[cfg(not(feature = "env-config"))]
+        fn variables() -> $crate::Variables {
+            $crate::Variables::new(store::get_all().map_err(store_error))
+        }
+
+        /// Reads one variable from the WASI environment.
+        #[cfg(feature = "env-config")]
+        fn variable(name: &str) -> Result<Option<String>, String> {
+            $crate::env_variable(name)
+        }
+
+        /// Every variable from the WASI environment.
+        #[cfg(feature = "env-config")]
+        fn variables() -> $crate::Variables {
+            $crate::Variables::from_env()
+        }
+    };
+}
+
 /// The app's variables as one snapshot, so reading the config costs one call into the host
 /// (`wasi:config/store`'s `get-all`) where a `get` per variable costs six.
 #[derive(Debug)]

@@ -18,35 +18,7 @@ mod live;
 use heart_core::api::{self, ApiRequest, ApiResponse, LiveAnswer};
 use spin_sdk::http::{BoxBody, FullBody, Request, Response, box_body};
 
-/// Reads one variable from `wasi:config/store@0.2.0-draft-2024-09-27`.
-#[cfg(not(feature = "env-config"))]
-fn variable(name: &str) -> Result<Option<String>, String> {
-    use spin_sdk::experimental::wasi::config::store;
-    store::get(name).map_err(|e| match e {
-        store::Error::Upstream(m) | store::Error::Io(m) => m,
-    })
-}
-
-/// Reads one variable from the WASI environment ([`api::env_variable_name`]).
-#[cfg(feature = "env-config")]
-fn variable(name: &str) -> Result<Option<String>, String> {
-    Ok(std::env::var(api::env_variable_name(name)).ok())
-}
-
-/// All the app's variables in one call (`get-all`).
-#[cfg(not(feature = "env-config"))]
-fn variables() -> heart_guest::Variables {
-    use spin_sdk::experimental::wasi::config::store;
-    heart_guest::Variables::new(store::get_all().map_err(|e| match e {
-        store::Error::Upstream(m) | store::Error::Io(m) => m,
-    }))
-}
-
-/// All the app's variables from the WASI environment.
-#[cfg(feature = "env-config")]
-fn variables() -> heart_guest::Variables {
-    heart_guest::Variables::from_env()
-}
+heart_guest::variable_readers!(spin_sdk::experimental::wasi::config::store);
 
 /// Converts the plain response into an `http` response.
 fn into_response(plain: ApiResponse) -> Response<BoxBody> {
