@@ -84,16 +84,22 @@ async function setBpm(page, bpm) {
   await page.waitForFunction((b) => window.heartDisplay.config().bpm === b, bpm);
 }
 
-test('page loads with no console errors or failed requests, wasm as application/wasm', async () => {
+test('page loads compressed, with no console errors or failed requests, wasm as application/wasm', async () => {
   const page = await context.newPage();
   const problems = [];
+  const codings = {};
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
+  page.on('response', (r) => { codings[new URL(r.url()).pathname] = r.headers()['content-encoding'] ?? 'identity'; });
   const wasm = page.waitForResponse((r) => r.url().endsWith('/heart_web_bg.wasm'));
   await page.goto(`${base}/`);
   const response = await wasm;
   assert.equal(response.status(), 200);
   assert.equal(response.headers()['content-type'], 'application/wasm');
+  // Chromium asks for Brotli; the page's files come precompressed in it.
+  for (const path of ['/', '/app.js', '/heart_web.js', '/heart_web_bg.wasm']) {
+    assert.equal(codings[path], 'br', `${path} was sent as ${codings[path]}`);
+  }
   await page.waitForFunction(() => window.heartDisplay?.ready === true);
   await page.waitForTimeout(500);
   assert.deepEqual(problems, []);

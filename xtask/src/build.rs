@@ -58,11 +58,19 @@ pub fn release_host(extra: &[&str]) -> Result<PathBuf> {
     Ok(host_binary())
 }
 
-/// Everything: the web bundle first (the components embed it), then the components.
+/// Everything: the web bundle first (the components embed it), then the components and their
+/// plain-WASI variants.
 pub fn all() -> Result<()> {
-    crate::toolchain::add_missing(crate::toolchain::Part::Targets)?;
     web_bundle()?;
-    components()
+    components(&COMPONENTS)?;
+    env_config_variants(&root().join("dist"))
+}
+
+/// What `spin.toml` serves: the web bundle and the WASI 0.2 component (`cargo xtask up`, whose
+/// first run should not wait for the test fixtures and the other builds).
+pub fn served() -> Result<()> {
+    web_bundle()?;
+    components(&COMPONENTS[..1])
 }
 
 /// The files the components embed (heart-assets): the page, its script and the bundle.
@@ -132,30 +140,30 @@ fn component_build() -> std::process::Command {
     build
 }
 
-/// Builds every component into `dist/`.
-pub fn components() -> Result<()> {
+/// Builds `which` components into `dist/`.
+fn components(which: &[(&str, &str)]) -> Result<()> {
     let mut build = component_build();
-    for (package, _) in COMPONENTS {
+    for (package, _) in which {
         build.args(["-p", package]);
     }
     run(&mut build)?;
     let dist = root().join("dist");
     std::fs::create_dir_all(&dist).context("creating dist/")?;
     eprintln!();
-    for (package, file) in COMPONENTS {
+    for (package, file) in which {
         let built = target_dir().join("wasm32-wasip2/wasm").join(file);
         let copy = dist.join(file);
         std::fs::copy(&built, &copy)
             .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
         eprintln!("{package:>14}: dist/{file} {}", Size::of(&copy)?);
     }
-    check_component_without_page(&dist.join(COMPONENTS[0].1))?;
-    env_config_variants(&dist)
+    check_component_without_page(&dist.join(COMPONENTS[0].1))
 }
 
 /// Reports what the embedded page adds to the WASI 0.2 component and checks the rest against
 /// [`budget::COMPONENT_WITHOUT_PAGE`]. The assets are stored verbatim in the component's data,
-/// so its size minus theirs is the component a build without them would make.
+/// each also precompressed (Brotli and gzip, heart-assets' build script), so its size minus
+/// all of those is the component a build without them would make.
 fn check_component_without_page(component: &Path) -> Result<()> {
     // Raw sizes only: no need to gzip what is only counted.
     let bytes = |path: &Path| {
@@ -164,16 +172,21 @@ fn check_component_without_page(component: &Path) -> Result<()> {
             .with_context(|| format!("reading {}", path.display()))
     };
     let full = bytes(component)?;
+    let precompressed = precompressed_assets()?;
     let mut page = 0;
     for file in EMBEDDED {
         let path = root().join(file);
         if path.is_file() {
             page += bytes(&path)?;
+            let name = path.file_name().context("a file name")?.to_string_lossy();
+            for suffix in [".br", ".gz"] {
+                page += bytes(&precompressed.join(format!("{name}{suffix}")))?;
+            }
         }
     }
     let without = full.saturating_sub(page);
     eprintln!(
-        "{:>14}: {} = {} without the page + {} page (HTML, scripts, browser wasm)",
+        "{:>14}: {} = {} without the page + {} page (HTML, scripts, browser wasm; as they are, Brotli and gzip)",
         "heart-http",
         budget::kib(full),
         budget::kib(without),
@@ -184,6 +197,32 @@ fn check_component_without_page(component: &Path) -> Result<()> {
         without,
         budget::COMPONENT_WITHOUT_PAGE,
     )
+}
+
+/// The directory heart-assets' build script wrote the precompressed files to for the
+/// components just built: of its `OUT_DIR`s in the `wasm` profile's build directory, the one
+/// written last.
+fn precompressed_assets() -> Result<PathBuf> {
+    let build = target_dir().join("wasm32-wasip2/wasm/build");
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in
+        std::fs::read_dir(&build).with_context(|| format!("reading {}", build.display()))?
+    {
+        let out = entry?.path().join("out");
+        let marker = out.join("index.html.br");
+        if let Ok(modified) = std::fs::metadata(&marker).and_then(|m| m.modified())
+            && out
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|n| n.to_string_lossy().starts_with("heart-assets-"))
+            && newest.as_ref().is_none_or(|(t, _)| modified > *t)
+        {
+            newest = Some((modified, out));
+        }
+    }
+    newest
+        .map(|(_, out)| out)
+        .with_context(|| format!("no heart-assets build output under {}", build.display()))
 }
 
 /// The plain-WASI variants ([`ENV_CONFIG_COMPONENTS`]). They are built in a target directory

@@ -9,9 +9,12 @@ use anyhow::{Context, Result, bail};
 /// below the root).
 pub use heart_testing::root;
 
-/// `cargo` as invoked by the running cargo (so toolchain overrides carry over).
+/// `cargo` as invoked by the running cargo (so toolchain overrides carry over), without the
+/// variables `cargo run` set for xtask ([`xtask_toolchain::clear_cargo_run_env`]), so its
+/// builds match the bootstrap's and a shell's.
 pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    xtask_toolchain::clear_cargo_run_env(&mut cmd);
     cmd.current_dir(root());
     cmd
 }

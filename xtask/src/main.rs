@@ -4,6 +4,7 @@
 //! - `up`: build, then serve the app with heart-host on 127.0.0.1:3000 (our `spin up`).
 //! - `bench`: the host's performance figures (ratios in one run): table + JSON.
 //! - `bench-against`: this checkout's host vs other commits' builds, interleaved in one run.
+//! - `bench-wire`: compression and HTTP/2 against identity and HTTP/1.1, per `/heart.svg`.
 //! - `page-bench`: the page's first frame and transfer size in headless Chromium.
 //! - `oci`: OCI image-layout tarballs (rootfs, Wasm artifact, Spin) in `dist/oci/`.
 //! - `node-fixtures`: the node tests' pause image and rendered chart in `dist/node/`.
@@ -19,6 +20,7 @@ mod cmd;
 #[cfg(test)]
 mod docs;
 mod host_process;
+mod newcomer_rustup;
 mod node_fixtures;
 mod oci;
 mod page_bench;
@@ -27,7 +29,6 @@ mod readme_up;
 mod soak;
 mod system;
 mod test;
-mod toolchain;
 mod up;
 mod vendor;
 mod wasm_opt;
@@ -129,6 +130,16 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Measure the wire per /heart.svg: the server's CPU per request with gzip and Brotli
+    /// against identity, and HTTP/2 against HTTP/1.1 (h2load, interleaved rounds).
+    BenchWire {
+        /// Seconds of load per scenario and round.
+        #[arg(long, default_value_t = 4)]
+        seconds: u64,
+        /// Rounds.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// Measure the page in headless Chromium: navigation → first heart drawn, long tasks
     /// during load, transfer size (medians over first visits). Writes
     /// tests/artifacts/first-frame.json.
@@ -177,6 +188,7 @@ fn main() -> Result<()> {
             seconds,
             rounds,
         }),
+        Command::BenchWire { seconds, rounds } => bench::bench_wire(seconds, rounds),
         Command::PageBench { runs } => page_bench::page_bench(runs),
         Command::Soak {
             seconds,

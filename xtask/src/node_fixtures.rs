@@ -19,7 +19,7 @@ pub fn build() -> Result<()> {
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let binary = crate::build::target_dir().join("node-fixtures/pause");
     std::fs::create_dir_all(binary.parent().expect("a parent")).context("creating its dir")?;
-    // rustc, as cargo would find it: the toolchain rust-toolchain.toml pins.
+    // rustc, as cargo finds it: the pinned toolchain (`RUSTUP_TOOLCHAIN`, set by `cargo xtask`).
     run(std::process::Command::new("rustc")
         .current_dir(root())
         .args([

@@ -1,8 +1,10 @@
 //! The README's run command, run as a newcomer runs it: `cargo xtask up -- --listen
 //! 127.0.0.1:<free port>` in the checkout, as a process group of its own (as a shell runs a
-//! foreground job). Once it prints its URL, the page, the API (SVG and JSON) and `/metrics`
-//! must answer; then Ctrl-C (SIGINT to the whole group) must stop it with exit status 0
-//! within the host's shutdown grace.
+//! foreground job), with a rustup home that holds only rustup's default toolchain and
+//! `RUSTUP_AUTO_INSTALL=0` ([`NewcomerRustup`]): the command must install the pinned toolchain
+//! itself. Once it prints its URL, the page, the API (SVG and JSON) and `/metrics` must answer;
+//! then Ctrl-C (SIGINT to the whole group) must stop it with exit status 0 within the host's
+//! shutdown grace.
 
 use std::io::BufReader;
 use std::os::unix::process::CommandExt;
@@ -13,7 +15,8 @@ use anyhow::{Context, Result, bail, ensure};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use crate::cmd::{cargo, root};
+use crate::cmd::root;
+use crate::newcomer_rustup::NewcomerRustup;
 
 /// heart-host's default shutdown grace (`--shutdown-grace-secs`), plus a second for the exits
 /// of the processes around it.
@@ -23,7 +26,12 @@ const STOP_WITHIN: Duration = Duration::from_secs(11);
 pub fn check() -> Result<()> {
     let port = crate::host_process::free_port()?;
     let listen = format!("127.0.0.1:{port}");
-    let mut up = cargo();
+    let rustup = NewcomerRustup::new()?;
+    eprintln!(
+        "\n==> a rustup home holding only {} (RUSTUP_AUTO_INSTALL=0)",
+        rustup.default
+    );
+    let mut up = rustup.cargo();
     up.args(["xtask", "up", "--", "--listen", &listen])
         .current_dir(root())
         .process_group(0)
@@ -37,7 +45,20 @@ pub fn check() -> Result<()> {
         let _ = killpg(group, Signal::SIGKILL);
         let _ = child.wait();
     }
-    outcome
+    outcome?;
+    let toolchains = rustup.toolchains()?;
+    ensure!(
+        toolchains
+            .iter()
+            .any(|t| t.starts_with(&format!("{}-", xtask_toolchain::CHANNEL))),
+        "the rustup home holds {toolchains:?} after `cargo xtask up`, not Rust {}",
+        xtask_toolchain::CHANNEL
+    );
+    eprintln!(
+        "ok: the command installed Rust {} itself",
+        xtask_toolchain::CHANNEL
+    );
+    Ok(())
 }
 
 fn serve_and_stop(child: &mut Child, group: Pid, listen: &str) -> Result<()> {

@@ -44,7 +44,7 @@ struct Need {
 }
 
 /// Everything, once.
-const NEEDS: [Need; 12] = [
+const NEEDS: [Need; 13] = [
     Need {
         debian: &["gcc"],
         probe: Probe::OnPath("cc"),
@@ -102,7 +102,13 @@ const NEEDS: [Need; 12] = [
     Need {
         debian: &["curl"],
         probe: Probe::OnPath("curl"),
-        why: "the live stream's terminal test (`curl -N`, as the README runs it)",
+        why: "the live stream's terminal test (`curl -N`, as the README runs it) and HTTP/2 (`--http2`)",
+        for_up: false,
+    },
+    Need {
+        debian: &["nghttp2-client"],
+        probe: Probe::OnPath("h2load"),
+        why: "many HTTP/2 streams on one connection (`h2load`)",
         for_up: false,
     },
     Need {

@@ -10,13 +10,12 @@ use anyhow::Result;
 
 use crate::cmd::{cargo, root, run};
 
-/// Checks the system packages and toolchain parts, then runs fmt, clippy, the dependency
+/// Checks the system packages, then runs fmt, clippy, the dependency
 /// policy (cargo-deny), the fuzz targets' replay test, the builds and OCI artifacts, every Rust
 /// test (the containerd end-to-end test among them), the README's run command, a short soak,
 /// the browser tests and the deploy validation suite.
 pub fn suite() -> Result<()> {
     crate::system::ensure(crate::system::Purpose::Test)?;
-    crate::toolchain::add_missing(crate::toolchain::Part::Components)?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
         "clippy",

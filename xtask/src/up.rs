@@ -1,5 +1,6 @@
-//! `cargo xtask up`: check the system, build everything (the release host, as users run it),
-//! then serve the app with heart-host on 127.0.0.1:3000 until Ctrl-C.
+//! `cargo xtask up`: check the system, build what `spin.toml` serves (the bundle, the WASI 0.2
+//! component, the release host as users run it), then serve the app with heart-host on
+//! 127.0.0.1:3000 until Ctrl-C.
 
 use std::process::{Command, ExitStatus};
 
@@ -16,7 +17,7 @@ use crate::system::{self, Purpose};
 /// returns its exit status once it has stopped.
 pub fn up(extra: &[String]) -> Result<ExitStatus> {
     system::ensure(Purpose::Up)?;
-    crate::build::all()?;
+    crate::build::served()?;
     let host_binary = crate::build::release_host(&["--bin", "heart-host"])?;
     // Registered before the host starts, so a signal can never find this process with its
     // default (dying) disposition while the host runs.

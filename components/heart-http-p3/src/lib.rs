@@ -41,13 +41,17 @@ async fn handle(request: Request) -> Response<BoxBody> {
         Err(response) => return into_response(response),
     };
     let uri = request.uri();
-    let accept = api::accept_field(
-        request
-            .headers()
-            .get_all("accept")
-            .iter()
-            .filter_map(|v| v.to_str().ok()),
-    );
+    let field = |name: &str| {
+        api::accept_field(
+            request
+                .headers()
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
+    };
+    let accept = field("accept");
+    let accept_encoding = field("accept-encoding");
     let figures = api::is_frame(uri.path()).then(|| {
         heart_guest::figures(
             started,
@@ -59,6 +63,7 @@ async fn handle(request: Request) -> Response<BoxBody> {
         path: uri.path(),
         query: uri.query().unwrap_or_default(),
         accept: accept.as_deref(),
+        accept_encoding: accept_encoding.as_deref(),
         runtime: figures.as_ref(),
     };
     match api::live(&plain, &config) {

@@ -1,5 +1,6 @@
 //! The request's head in, the plain response out, in as few `wasi:http` calls as the exchange
-//! needs: method, path-with-query and, for the one route that negotiates, one header lookup;
+//! needs: method, path-with-query and, for the one route that negotiates its format and for
+//! static files (which come precompressed), one header lookup;
 //! one `fields.from-list`, the response (its status set only when not 200), its body stream,
 //! `blocking-write-and-flush` per 4 KiB and `finish`. A stream (`live.rs`) sends the head the
 //! same way and writes its body over time.
@@ -24,6 +25,9 @@ pub struct RequestHead {
     /// The `Accept` field lines as one list ([`api::accept_field`]); lines that are not UTF-8
     /// are ignored. Left `None` on paths that do not read it ([`api::reads_accept`]).
     pub accept: Option<String>,
+    /// The `Accept-Encoding` field lines as one list, read as `accept` is, only where the
+    /// answer can depend on it ([`api::reads_accept_encoding`]).
+    pub accept_encoding: Option<String>,
 }
 
 impl RequestHead {
@@ -34,15 +38,13 @@ impl RequestHead {
             method: request.method().to_string(),
             path_with_query: request.path_with_query().unwrap_or_default(),
             accept: None,
+            accept_encoding: None,
         };
         if api::reads_accept(head.path()) {
-            let accept_lines: Vec<String> = request
-                .headers()
-                .get("accept")
-                .into_iter()
-                .filter_map(|v| String::from_utf8(v).ok())
-                .collect();
-            head.accept = api::accept_field(accept_lines.iter().map(String::as_str));
+            head.accept = field(request, "accept");
+        }
+        if api::reads_accept_encoding(head.path()) {
+            head.accept_encoding = field(request, "accept-encoding");
         }
         head
     }
@@ -62,6 +64,18 @@ impl RequestHead {
             .split_once('?')
             .unwrap_or((&self.path_with_query, ""))
     }
+}
+
+/// The field lines called `name` as one list ([`api::accept_field`]); lines that are not UTF-8
+/// are ignored.
+fn field(request: &IncomingRequest, name: &str) -> Option<String> {
+    let lines: Vec<String> = request
+        .headers()
+        .get(name)
+        .into_iter()
+        .filter_map(|v| String::from_utf8(v).ok())
+        .collect();
+    api::accept_field(lines.iter().map(String::as_str))
 }
 
 /// Sends `plain` through `out`. A response that cannot be made (a header the host refuses) is

@@ -62,6 +62,7 @@ fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
                 path: head.path(),
                 query: head.query(),
                 accept: head.accept.as_deref(),
+                accept_encoding: head.accept_encoding.as_deref(),
                 runtime: figures.as_ref(),
             };
             match api::live(&plain, config) {

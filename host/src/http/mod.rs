@@ -1,6 +1,8 @@
 //! HTTP in front of the components.
 //!
-//! - [`server`]: the accept loop, connections (plain or TLS) and graceful shutdown;
+//! - [`server`]: the accept loop, connections (plain or TLS, HTTP/1.1 or HTTP/2) and graceful
+//!   shutdown;
+//! - [`compression`]: gzip answers where the client accepts them;
 //! - [`shared`]: the server's options and what its connections share;
 //! - [`request`]: a request's way through the host, resolved once into its [`target`];
 //! - [`host_routes`]: the host's own routes (health, metrics, presence);
@@ -10,6 +12,7 @@
 //! - [`tls`]: HTTPS certificate and key loading and checks;
 //! - `native` (feature `native-baseline`): the in-process baseline route for benchmarks.
 
+pub(crate) mod compression;
 pub(crate) mod host_routes;
 #[cfg(feature = "native-baseline")]
 pub mod native;

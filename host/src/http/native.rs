@@ -32,6 +32,8 @@ pub fn answer<B>(app: &App, request: &Request<B>) -> Response<WasiBody> {
         path,
         query: request.uri().query().unwrap_or(""),
         accept: accept.as_deref(),
+        // No static files here (the baseline serves frames only).
+        accept_encoding: None,
         runtime: None,
     };
     // As in the component: a bad config is answered with the core's own error response.

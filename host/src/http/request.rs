@@ -11,7 +11,7 @@ use wasmtime_wasi_http::WasiBody;
 use crate::http::host_routes;
 use crate::http::shared::Shared;
 use crate::http::target::Target;
-use crate::http::{server_timing, stream_limit};
+use crate::http::{compression, server_timing, stream_limit};
 use crate::instance::{Component, Timing};
 use crate::response::{declared_length, error};
 
@@ -23,6 +23,7 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
     let is_frame = heart_core::api::is_frame(path);
     let target = Target::resolve(shared, path);
     let route = target.label();
+    let streaming = matches!(target, Target::Component { streams: true, .. });
     let (mut response, timing) = match target {
         Target::Host(own) => (host_routes::answer(shared, own, request).await, None),
         Target::Component {
@@ -33,6 +34,10 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
             None,
         ),
     };
+    if streaming {
+        response.extensions_mut().insert(compression::Streaming);
+    }
+    compression::vary(&mut response);
     response.headers_mut().insert(
         server_timing::NAME,
         server_timing::value(timing.as_ref(), started.elapsed()),

@@ -1,5 +1,7 @@
-//! The HTTP server: hyper accept loop, connections (plain or TLS), and graceful shutdown that
-//! lets in-flight requests finish. Each request goes to [`request::handle`].
+//! The HTTP server: hyper accept loop, connections (plain or TLS) speaking HTTP/1.1 or HTTP/2
+//! (ALPN `h2` over TLS; prior-knowledge h2c on a plain listener, told apart by the HTTP/2
+//! preface), and graceful shutdown that lets in-flight requests finish. Each request goes
+//! through [`compression`] to [`request::handle`].
 //! Pattern follows `wasmtime serve` (wasmtime-cli 50 `src/commands/serve.rs`).
 
 use std::convert::Infallible;
@@ -7,17 +9,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::app::App;
 use crate::app::background::Background;
-use crate::http::request;
-use crate::http::shared::{MAX_HEAD_BYTES, MAX_HEADERS, ServerOptions, Shared};
+use crate::http::shared::{
+    MAX_CONCURRENT_H2_STREAMS, MAX_HEAD_BYTES, MAX_HEADERS, ServerOptions, Shared,
+};
+use crate::http::{compression, request};
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting, waits up to the
 /// grace period for open connections, and returns.
@@ -113,22 +117,31 @@ fn spawn_connection(
 /// How long a client may take to complete the TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves HTTP/1.1 on one accepted connection (plain or TLS) until it closes or shutdown asks
-/// it to finish its in-flight request and close.
+/// Serves HTTP/1.1 or HTTP/2 on one accepted connection (plain or TLS) until it closes or
+/// shutdown asks it to finish its in-flight requests and close (HTTP/2: a GOAWAY).
 async fn serve_connection<I>(io: I, shared: Arc<Shared>, watcher: Watcher, peer: SocketAddr)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let service = service_fn(move |request| {
+    let service = tower::service_fn(move |request| {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(request::handle(&shared, request).await) }
     });
-    let connection = http1::Builder::new()
+    let service = TowerToHyperService::new(tower::Layer::layer(&compression::layer(), service));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
         .keep_alive(true)
         // Request line plus headers must fit: bigger ones get 431 (or 414) from hyper.
         .max_buf_size(MAX_HEAD_BYTES)
-        .max_headers(MAX_HEADERS)
-        .serve_connection(io, service);
+        .max_headers(MAX_HEADERS);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        // The same head limit; a bigger header block resets the stream.
+        .max_header_list_size(u32::try_from(MAX_HEAD_BYTES).unwrap_or(u32::MAX))
+        .max_concurrent_streams(MAX_CONCURRENT_H2_STREAMS);
+    let connection = builder.serve_connection(io, service);
     if let Err(e) = watcher.watch(connection).await {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
     }

@@ -53,6 +53,10 @@ impl ServerOptions {
 pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Most headers a request may carry.
 pub(crate) const MAX_HEADERS: usize = 100;
+/// Requests one HTTP/2 connection may have in flight at once (hyper's default is 200); the
+/// server-wide limit on guests at work ([`ServerOptions::max_concurrent_requests`]) still
+/// applies to them all.
+pub(crate) const MAX_CONCURRENT_H2_STREAMS: u32 = 256;
 
 /// What every connection of one server shares.
 pub(crate) struct Shared {

@@ -171,7 +171,8 @@ pub fn server_config(files: &TlsFiles) -> Result<(Arc<ServerConfig>, TlsSummary)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(chain, key)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTP/2 first where the client offers it, else HTTP/1.1.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok((Arc::new(config), summary))
 }
 

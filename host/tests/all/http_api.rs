@@ -30,6 +30,7 @@ fn core_answer(path: &str, query: &str) -> serde_json::Value {
         path,
         query,
         accept: None,
+        accept_encoding: None,
         runtime: Some(&figures),
     };
     let answer = heart_core::api::handle(&request, &HeartConfig::default(), &[]);

@@ -5,8 +5,10 @@
 mod abuse;
 mod cli_help;
 mod component_imports;
+mod compression;
 mod container;
 mod guest_faults;
+mod http2;
 mod http_api;
 mod isolation;
 mod live;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::support::{Host, Options, Reply, start_failure};
 
-struct Pair {
-    cert: PathBuf,
+pub(crate) struct Pair {
+    pub(crate) cert: PathBuf,
     key: PathBuf,
     cert_pem: String,
 }
@@ -25,7 +25,7 @@ fn write_pair(dir: &Path, name: &str, cert: &rcgen::Certificate, key: &rcgen::Ke
     pair
 }
 
-fn self_signed(dir: &Path, name: &str) -> Pair {
+pub(crate) fn self_signed(dir: &Path, name: &str) -> Pair {
     let made = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
         .expect("generates");
     write_pair(dir, name, &made.cert, &made.signing_key)
@@ -46,7 +46,7 @@ fn https_agent(cert_pem: &str) -> ureq::Agent {
         .into()
 }
 
-fn args(pair: &Pair) -> Vec<String> {
+pub(crate) fn args(pair: &Pair) -> Vec<String> {
     vec![
         "--tls-cert".into(),
         pair.cert.display().to_string(),

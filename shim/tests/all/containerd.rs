@@ -117,6 +117,35 @@ fn the_http_app_serves_every_format_and_metrics_then_stops_on_sigterm() {
     ] {
         assert!(svg.contains(figure), "no {figure} in {svg}");
     }
+    // Compression and HTTP/2 (h2c) are the host's server's, so the shim serves them too.
+    let coded = ureq::get(&format!("{base}/heart.svg"))
+        .header("accept-encoding", "gzip")
+        .call()
+        .expect("a coded frame");
+    assert_eq!(
+        coded
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+    let h2 = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--http2-prior-knowledge",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_version}",
+        ])
+        .arg(format!("{base}/heart.svg"))
+        .output()
+        .expect("curl runs");
+    assert_eq!(
+        String::from_utf8_lossy(&h2.stdout),
+        "2",
+        "HTTP/2 through the shim"
+    );
     // The live stream runs through the shim too: frames, then its closing frame.
     let (status, ct, live) =
         get(&format!("{base}/live?seconds=1&fps=5&ascii=1")).expect("a stream");

@@ -39,15 +39,10 @@ struct Build {
     manifest: PathBuf,
 }
 
-/// The cargo environment a nested build must not inherit: the commit's own toolchain file and
-/// cargo decide, as they would for its developer.
-const CARGO_ENV: [&str; 5] = [
-    "CARGO",
-    "RUSTUP_TOOLCHAIN",
-    "RUSTC",
-    "CARGO_MANIFEST_DIR",
-    "CARGO_PKG_NAME",
-];
+/// The toolchain choices a nested build must not inherit (nor what `cargo run` set for xtask,
+/// [`xtask_toolchain::clear_cargo_run_env`]): the commit's own toolchain step or file and cargo
+/// decide, as they would for its developer.
+const CARGO_ENV: [&str; 2] = ["RUSTUP_TOOLCHAIN", "RUSTC"];
 
 fn git(args: &[&str]) -> Result<String> {
     let output = Command::new("git")
@@ -163,6 +158,7 @@ fn commit(rev: &str) -> Result<Build> {
                 .args(args)
                 .current_dir(&tree)
                 .env("CARGO_TARGET_DIR", commits_target_dir());
+            xtask_toolchain::clear_cargo_run_env(&mut command);
             for name in CARGO_ENV {
                 command.env_remove(name);
             }

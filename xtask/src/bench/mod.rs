@@ -16,6 +16,9 @@
 //! `cargo xtask bench --explain` ([`explain`]) instead accounts for one `/heart.svg` request's
 //! CPU, line by line ([`profile`]: perf samples sorted by call stack).
 //!
+//! `cargo xtask bench-wire` ([`wire`]): compression's CPU cost per frame against identity, and
+//! HTTP/2 against HTTP/1.1, with h2load.
+//!
 //! `cargo xtask bench-against REV…` ([`against`]) loads the same HTTP scenarios on this
 //! checkout's build and other commits' in one run.
 //!
@@ -38,8 +41,10 @@ mod run;
 mod servers;
 mod startup;
 mod stats;
+mod wire;
 mod wrk;
 
 pub use against::{AgainstOptions, bench_against};
 pub use explain::explain;
 pub use run::{BenchOptions, bench};
+pub use wire::bench_wire;

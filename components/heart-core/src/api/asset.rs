@@ -1,5 +1,7 @@
 //! Static files served by the API (the browser page and its bundle), handed in by the adapter.
 
+use crate::api::encoding::Encoded;
+
 /// One static file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Asset {
@@ -11,4 +13,7 @@ pub struct Asset {
     pub body: &'static [u8],
     /// `Cache-Control` header value.
     pub cache_control: &'static str,
+    /// The same bytes precompressed, in order of preference (empty: identity only); the
+    /// request's `Accept-Encoding` picks one ([`crate::api::choose_coding`]).
+    pub encoded: &'static [Encoded],
 }

@@ -221,6 +221,7 @@ mod tests {
             path: LIVE_PATH,
             query,
             accept: None,
+            accept_encoding: None,
             runtime: None,
         }
     }

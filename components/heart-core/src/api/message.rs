@@ -15,6 +15,9 @@ pub struct ApiRequest<'a> {
     pub query: &'a str,
     /// The `Accept` header, if any.
     pub accept: Option<&'a str>,
+    /// The `Accept-Encoding` field, if any: only static files, which are precompressed, look
+    /// at it ([`crate::api::reads_accept_encoding`]).
+    pub accept_encoding: Option<&'a str>,
     /// The serving runtime's figures, which heart frames carry; `None` leaves them out. An
     /// adapter measures them only for paths that render a frame ([`crate::api::is_frame`]).
     pub runtime: Option<&'a RuntimeFigures>,
@@ -28,6 +31,7 @@ impl<'a> ApiRequest<'a> {
             path,
             query,
             accept,
+            accept_encoding: None,
             runtime: None,
         }
     }

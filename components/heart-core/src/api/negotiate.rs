@@ -1,5 +1,6 @@
 //! Content negotiation: picks a [`Format`] from an `Accept` header (RFC 9110 §12.5.1).
 
+use crate::api::weighted::weighted;
 use crate::render::Format;
 
 /// The `Accept` header allows none of the formats the API renders.
@@ -27,7 +28,7 @@ pub fn negotiate(accept: Option<&str>) -> Result<Format, NotAcceptable> {
     let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
         return Ok(Format::Svg);
     };
-    let ranges: Vec<(&str, f32)> = accept.split(',').filter_map(media_range).collect();
+    let ranges: Vec<(&str, f32)> = accept.split(',').filter_map(weighted).collect();
     let quality = |format: Format| -> f32 {
         let (kind, _) = format
             .media_type()
@@ -64,29 +65,6 @@ pub fn negotiate(accept: Option<&str>) -> Result<Format, NotAcceptable> {
     chosen.map(|(f, _)| f).ok_or_else(|| NotAcceptable {
         accept: crate::config::shown(accept),
     })
-}
-
-/// Parses one `type/subtype;params` element into its range and `q` (default 1, bad q = 0).
-fn media_range(element: &str) -> Option<(&str, f32)> {
-    let mut parts = element.split(';');
-    let range = parts.next()?.trim();
-    if range.is_empty() {
-        return None;
-    }
-    let mut q = 1.0;
-    for param in parts {
-        if let Some((name, value)) = param.split_once('=')
-            && name.trim().eq_ignore_ascii_case("q")
-        {
-            q = value
-                .trim()
-                .parse::<f32>()
-                .ok()
-                .filter(|q| (0.0..=1.0).contains(q))
-                .unwrap_or(0.0);
-        }
-    }
-    Some((range, q))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::api::asset::Asset;
+use crate::api::encoding::choose_coding;
 use crate::api::live::{LIVE_PATH, LiveAnswer, live};
 use crate::api::message::{ApiRequest, ApiResponse};
 use crate::api::negotiate::negotiate;
@@ -69,7 +70,7 @@ pub fn handle(request: &ApiRequest<'_>, config: &HeartConfig, assets: &[Asset]) 
         Route::Symbol => symbol(request, config),
         Route::Config => config_route(request, config),
         Route::Presence => presence(request),
-        Route::Asset(asset) => Ok(asset_response(asset)),
+        Route::Asset(asset) => Ok(asset_response(asset, request.accept_encoding)),
     }
     .unwrap_or_else(|e| ApiResponse::error(400, &e.to_string(), e.parameter().as_deref()));
     if head {
@@ -83,6 +84,13 @@ pub fn handle(request: &ApiRequest<'_>, config: &HeartConfig, assets: &[Asset]) 
 /// for every other path: [`handle`] answers them the same with `accept: None`.
 pub fn reads_accept(path: &str) -> bool {
     matches!(route(path, &[]), Some(Route::Heart(None)))
+}
+
+/// Whether the answer for `path` can depend on the request's `Accept-Encoding` field: only
+/// static files (any path that is not an API route) have precompressed forms. An adapter may
+/// skip reading the field for every other path: [`handle`] answers them the same without it.
+pub fn reads_accept_encoding(path: &str) -> bool {
+    route(path, &[]).is_none() && path != LIVE_PATH
 }
 
 /// Whether a successful answer for `path` is a heart frame (every `/api/heart` format and the
@@ -274,14 +282,28 @@ fn json_response(body: &impl Serialize) -> ApiResponse {
     ApiResponse::ok(Format::Json.content_type(), bytes)
 }
 
-fn asset_response(asset: &Asset) -> ApiResponse {
+/// The file in the coding `accept_encoding` prefers among its precompressed forms (or as it
+/// is); a file that has such forms says its answer varies with `Accept-Encoding`.
+fn asset_response(asset: &Asset, accept_encoding: Option<&str>) -> ApiResponse {
+    let mut headers = vec![
+        ("content-type", asset.content_type.to_owned()),
+        ("cache-control", asset.cache_control.to_owned()),
+    ];
+    if !asset.encoded.is_empty() {
+        headers.push(("vary", "accept-encoding".to_owned()));
+    }
+    let coding = choose_coding(accept_encoding, asset.encoded);
+    let body = match asset.encoded.iter().find(|e| Some(e.coding) == coding) {
+        Some(encoded) => {
+            headers.push(("content-encoding", encoded.coding.token().to_owned()));
+            encoded.body
+        }
+        None => asset.body,
+    };
     ApiResponse {
         status: 200,
-        headers: vec![
-            ("content-type", asset.content_type.to_owned()),
-            ("cache-control", asset.cache_control.to_owned()),
-        ],
-        body: asset.body.to_vec(),
+        headers,
+        body: body.to_vec(),
     }
 }
 
@@ -295,6 +317,7 @@ mod tests {
             path,
             query,
             accept: None,
+            accept_encoding: None,
             runtime: None,
         };
         handle(&request, &HeartConfig::default(), &[])
