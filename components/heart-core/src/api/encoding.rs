@@ -36,11 +36,14 @@ pub struct Encoded {
     pub body: &'static [u8],
 }
 
-/// The coding to send, of those `offered` (in order of preference), for the request's
+/// The form to send, of those `offered` (in order of preference), for the request's
 /// `Accept-Encoding` field: the offered coding with the highest quality above zero (a coding
 /// not listed takes the quality of `*`, if any; ties go to the earlier offered); `None` means
 /// the identity bytes, as for a request without the field.
-pub fn choose_coding(accept_encoding: Option<&str>, offered: &[Encoded]) -> Option<Coding> {
+pub fn choose_coding<'a>(
+    accept_encoding: Option<&str>,
+    offered: &'a [Encoded],
+) -> Option<&'a Encoded> {
     let accept = accept_encoding?;
     let entries: Vec<(&str, f32)> = accept.split(',').filter_map(weighted).collect();
     let quality = |coding: Coding| -> f32 {
@@ -50,14 +53,14 @@ pub fn choose_coding(accept_encoding: Option<&str>, offered: &[Encoded]) -> Opti
             .or_else(|| entries.iter().find(|(token, _)| *token == "*"))
             .map_or(0.0, |(_, q)| *q)
     };
-    let mut chosen: Option<(Coding, f32)> = None;
+    let mut chosen: Option<(&Encoded, f32)> = None;
     for encoded in offered {
         let q = quality(encoded.coding);
         if q > 0.0 && chosen.is_none_or(|(_, best)| q > best) {
-            chosen = Some((encoded.coding, q));
+            chosen = Some((encoded, q));
         }
     }
-    chosen.map(|(coding, _)| coding)
+    chosen.map(|(encoded, _)| encoded)
 }
 
 #[cfg(test)]
@@ -76,12 +79,16 @@ mod tests {
     ];
 
     fn chosen(accept: &str) -> Option<Coding> {
-        choose_coding(Some(accept), BOTH)
+        choose_coding(Some(accept), BOTH).map(|e| e.coding)
     }
 
     #[test]
     fn no_field_or_nothing_acceptable_means_identity() {
         assert_eq!(choose_coding(None, BOTH), None);
+        assert_eq!(
+            choose_coding(Some("gzip"), BOTH).map(|e| e.body),
+            Some(&b"g"[..])
+        );
         assert_eq!(chosen(""), None);
         assert_eq!(chosen("identity"), None);
         assert_eq!(chosen("deflate, zstd"), None);

@@ -292,8 +292,7 @@ fn asset_response(asset: &Asset, accept_encoding: Option<&str>) -> ApiResponse {
     if !asset.encoded.is_empty() {
         headers.push(("vary", "accept-encoding".to_owned()));
     }
-    let coding = choose_coding(accept_encoding, asset.encoded);
-    let body = match asset.encoded.iter().find(|e| Some(e.coding) == coding) {
+    let body = match choose_coding(accept_encoding, asset.encoded) {
         Some(encoded) => {
             headers.push(("content-encoding", encoded.coding.token().to_owned()));
             encoded.body
