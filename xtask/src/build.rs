@@ -44,6 +44,13 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
+/// The release heart-host `cargo xtask up` serves, built as the toolchain step started it
+/// ([`xtask_toolchain::UP_HOST_BUILD`]), so this finds that build done or waits for it.
+pub fn up_host() -> Result<PathBuf> {
+    run(cargo().args(xtask_toolchain::UP_HOST_BUILD))?;
+    Ok(host_binary())
+}
+
 /// The release heart-host binary: what `cargo xtask up` serves and the suite tests.
 pub fn host_binary() -> PathBuf {
     target_dir().join("release/heart-host")

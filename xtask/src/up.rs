@@ -18,7 +18,7 @@ use crate::system::{self, Purpose};
 pub fn up(extra: &[String]) -> Result<ExitStatus> {
     system::ensure(Purpose::Up)?;
     crate::build::served()?;
-    let host_binary = crate::build::release_host(&["--bin", "heart-host"])?;
+    let host_binary = crate::build::up_host()?;
     // Registered before the host starts, so a signal can never find this process with its
     // default (dying) disposition while the host runs.
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP]).context("handling signals")?;

@@ -7,7 +7,7 @@
 //! such a file before cargo starts and, where it does not install on demand, stops every
 //! `cargo` command at once.
 //!
-//! - [`pin`]: the toolchain, its components and targets.
+//! - [`pin`]: the toolchain, its components and targets, and `up`'s host build.
 //! - [`rustup`]: what rustup has installed, and installing the rest.
 //! - [`run_env`]: what a cargo started from a `cargo run` program must not inherit.
 
@@ -15,6 +15,6 @@ pub mod pin;
 pub mod run_env;
 pub mod rustup;
 
-pub use pin::{CHANNEL, COMPONENTS, TARGETS};
+pub use pin::{CHANNEL, COMPONENTS, TARGETS, UP_HOST_BUILD};
 pub use run_env::clear_cargo_run_env;
 pub use rustup::{ensure_installed, Error};

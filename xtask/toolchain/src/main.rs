@@ -13,7 +13,7 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
-use xtask_toolchain::{clear_cargo_run_env, ensure_installed, Error, CHANNEL};
+use xtask_toolchain::{clear_cargo_run_env, ensure_installed, Error, CHANNEL, UP_HOST_BUILD};
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
@@ -80,8 +80,7 @@ impl Cargo {
     }
 }
 
-/// Starts `cargo build --release -p heart-host --bin heart-host` — exactly what `xtask up`
-/// builds last — in the background, its output in the target directory's
+/// Starts [`UP_HOST_BUILD`] — exactly what `xtask up` builds last — in the background, its output in the target directory's
 /// `heart-host-build.log`. It takes cargo's lock on the release directory, which no other build
 /// of `up` uses (xtask builds in the dev profile, the bundle and components in their own), so
 /// it runs beside them; `up` then waits for that lock and finds the host built, or reports the
@@ -109,15 +108,7 @@ fn early_host_build(cargo: &Cargo) {
     };
     let started = cargo
         .command()
-        .args([
-            "build",
-            "--locked",
-            "--release",
-            "-p",
-            "heart-host",
-            "--bin",
-            "heart-host",
-        ])
+        .args(UP_HOST_BUILD)
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(copy)
