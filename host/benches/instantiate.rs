@@ -25,6 +25,7 @@ fn app(max_reuse: usize) -> App {
             max_reuse,
             ..InstancePolicy::default()
         },
+        watch: false,
     };
     App::load(&options)
         .expect("run `cargo xtask build` first: the bench loads dist/heart_http.wasm")

@@ -26,6 +26,14 @@
 //! 3. [`instance::factory`] and [`instance::wasi_p3`] give new and reused instances the
 //!    snapshot as of their request; guests read it through [`instance::wasi_config`].
 //!
+//! New code's path (`heart-host up --watch`, `cargo xtask watch`):
+//! 1. the app's [`app::background`] loop sees a component's Wasm file change (length and time,
+//!    then the bytes' digest);
+//! 2. [`app::swap`] compiles the new bytes beside the running code (off the async workers) and
+//!    swaps the slot's component, or refuses them and keeps the last good code;
+//! 3. [`http::target`] hands each request the component as it serves at the request's start,
+//!    so running requests and streams finish on the old code, which is dropped after them.
+//!
 //! Modules, each importing only those listed before it (the suite checks the graph):
 //! - [`settings`]: the host's settings table (variable, flag, help, default, range), from which
 //!   `heart-host up`'s flags, a container's environment and the options' defaults are read;

@@ -87,6 +87,11 @@ struct UpArgs {
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
+    /// Swap a component's new code in when its Wasm file changes (what `cargo xtask watch`
+    /// runs): running requests and streams finish on the old code; a file that does not load
+    /// is logged and the last good code keeps serving.
+    #[arg(long)]
+    watch: bool,
     /// Leave out the presence service (`GET /api/presence`, `POST /api/beat`): the component
     /// answers those paths, as under Spin, and pages do not send beats.
     #[arg(long)]
@@ -144,12 +149,15 @@ fn up(args: UpArgs, given: &clap::ArgMatches) -> Result<()> {
             .clone()
             .or_else(heart_host::runtime::compile_cache::default_dir)
     };
-    let options = AppOptions::from_settings(
-        &settings,
-        args.manifest.clone(),
-        cache_dir,
-        !args.no_pooling,
-    );
+    let options = AppOptions {
+        watch: args.watch,
+        ..AppOptions::from_settings(
+            &settings,
+            args.manifest.clone(),
+            cache_dir,
+            !args.no_pooling,
+        )
+    };
     let tls = match args.tls.files() {
         Some(files) => {
             let (config, summary) = heart_host::http::tls::server_config(&files)

@@ -76,6 +76,32 @@ impl StreamEnd {
     }
 }
 
+/// Why the HTTP layer refused a request before any route: its `reason` label in
+/// `heart_http_refused_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The request line or headers were over the limits (431, or 414 for the URI).
+    HeadTooLarge,
+    /// Not a well-formed HTTP request (400, or the connection closed).
+    Malformed,
+    /// The head was not read within the header-read timeout (the connection closed).
+    HeaderTimeout,
+}
+
+impl Refusal {
+    /// Every reason, for zero series.
+    pub const ALL: [Refusal; 3] = [Self::HeadTooLarge, Self::Malformed, Self::HeaderTimeout];
+
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::HeadTooLarge => "head_too_large",
+            Self::Malformed => "malformed",
+            Self::HeaderTimeout => "header_timeout",
+        }
+    }
+}
+
 /// The host's metrics.
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -86,6 +112,9 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     /// `heart_http_request_duration_seconds{route}`.
     pub request_duration: HistogramVec,
+    /// `heart_http_refused_total{reason}`: requests the protocol layer refused before any
+    /// route (`head_too_large`, `malformed`, `header_timeout`).
+    pub refused: IntCounterVec,
     /// `heart_wasm_instantiation_seconds`.
     pub instantiation: Histogram,
     /// `heart_wasm_active_instances`.
@@ -95,7 +124,8 @@ pub struct Metrics {
     pub pool_resident_bytes: IntGauge,
     /// `heart_wasm_guest_failures_total{kind}`: `trap`, `timeout`, `instantiation`.
     pub guest_failures: IntCounterVec,
-    /// `heart_component_loads_total{outcome}`: `cache_hit`, `compiled`.
+    /// `heart_component_loads_total{outcome}`: `cache_hit`, `compiled`, and `failed` for new
+    /// code refused under `--watch`.
     pub component_loads: IntCounterVec,
     /// `heart_config_reloads_total{result}`: `ok`, `failed`.
     pub config_reloads: IntCounterVec,
@@ -139,6 +169,13 @@ impl Metrics {
                 "HTTP requests by route and status.",
             ),
             &["route", "status"],
+        )?;
+        let refused = IntCounterVec::new(
+            Opts::new(
+                "heart_http_refused_total",
+                "Requests refused by the HTTP layer before any route: head too large (431/414), malformed (400), head not read in time (closed).",
+            ),
+            &["reason"],
         )?;
         let request_duration = HistogramVec::new(
             HistogramOpts::new(
@@ -224,6 +261,7 @@ impl Metrics {
             Box::new(beats.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(requests.clone()),
             Box::new(request_duration.clone()),
+            Box::new(refused.clone()),
             Box::new(instantiation.clone()),
             Box::new(active_instances.clone()),
             Box::new(pool_resident_bytes.clone()),
@@ -248,6 +286,9 @@ impl Metrics {
         for result in ["ok", "failed"] {
             config_reloads.with_label_values(&[result]);
         }
+        for reason in Refusal::ALL {
+            refused.with_label_values(&[reason.label()]);
+        }
         for kind in ["trap", "timeout", "instantiation"] {
             guest_failures.with_label_values(&[kind]);
         }
@@ -263,6 +304,7 @@ impl Metrics {
             beats,
             requests,
             request_duration,
+            refused,
             instantiation,
             active_instances,
             pool_resident_bytes,

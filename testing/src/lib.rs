@@ -6,6 +6,7 @@
 //! - [`child`]: a process the test started, stopped by its PID whatever happens (SIGTERM,
 //!   then SIGKILL), and heart-host's address from the line it prints once it listens;
 //! - [`golden`]: outputs compared with their checked-in snapshots;
+//! - [`keep_alive`]: one HTTP/1.1 connection reused for every request;
 //! - [`containerd`]: a private containerd with the heart shim on its PATH;
 //! - [`process`]: memory figures and process trees from `/proc`;
 //! - [`cri`] (feature `cri`): the kubelet's side of a node, over containerd's CRI.
@@ -15,6 +16,7 @@ pub mod containerd;
 #[cfg(feature = "cri")]
 pub mod cri;
 pub mod golden;
+pub mod keep_alive;
 pub mod process;
 
 pub use child::{LISTENING, Running, is_root, listening_url, read_listening_url};

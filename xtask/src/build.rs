@@ -106,19 +106,30 @@ pub fn web_bundle() -> Result<()> {
     let input = target_dir().join("wasm32-unknown-unknown/web/heart_web.wasm");
     let out = root().join("dist/web");
     std::fs::create_dir_all(&out).context("creating dist/web")?;
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&input)
-        .out_name("heart_web")
-        .typescript(false)
-        .omit_default_module_path(false)
-        .remove_name_section(true)
-        .remove_producers_section(true)
-        .web(true)
-        .context("selecting the web target")?
-        .generate(&out)
-        .context("running wasm-bindgen")?;
+    // What the bundle in dist/web was made from: cargo's wasm, the lockfiles that pin
+    // wasm-bindgen and wasm-opt, and wasm-opt's flags. When none changed (cargo found nothing to
+    // do), wasm-bindgen and wasm-opt are not run again and the bundle's files keep their times,
+    // so the components that embed them are not rebuilt either (`cargo xtask watch`).
+    let mut source = Vec::new();
+    for file in [
+        input.clone(),
+        root().join("Cargo.lock"),
+        root().join("xtask/node/package-lock.json"),
+    ] {
+        source.extend(std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?);
+    }
+    source.extend(crate::wasm_opt::FLAGS.concat().bytes());
+    let source = crate::oci::sha256_hex(&source);
+    let stamp = out.join(".built-from");
+    let current = ["heart_web_bg.wasm", "heart_web.js"]
+        .iter()
+        .all(|file| out.join(file).is_file())
+        && std::fs::read_to_string(&stamp).is_ok_and(|s| s == source);
+    if !current {
+        bind_and_shrink(&input, &out)?;
+        std::fs::write(&stamp, &source).context("writing dist/web/.built-from")?;
+    }
     let wasm = out.join("heart_web_bg.wasm");
-    crate::wasm_opt::shrink(&wasm)?;
     for file in ["heart_web_bg.wasm", "heart_web.js"] {
         eprintln!(
             "{:>14}: dist/web/{file} {}",
@@ -131,6 +142,22 @@ pub fn web_bundle() -> Result<()> {
         Size::of(&wasm)?.gzip,
         budget::BROWSER_WASM_GZIP,
     )
+}
+
+/// wasm-bindgen's JS glue and wasm for `input` into `out`, the wasm then shrunk by wasm-opt.
+fn bind_and_shrink(input: &Path, out: &Path) -> Result<()> {
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(input)
+        .out_name("heart_web")
+        .typescript(false)
+        .omit_default_module_path(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .web(true)
+        .context("selecting the web target")?
+        .generate(out)
+        .context("running wasm-bindgen")?;
+    crate::wasm_opt::shrink(&out.join("heart_web_bg.wasm"))
 }
 
 /// `cargo build` for `wasm32-wasip2` with the `wasm` profile (LTO, opt-level 3, stripped).
@@ -160,11 +187,20 @@ fn components(which: &[(&str, &str)]) -> Result<()> {
     for (package, file) in which {
         let built = target_dir().join("wasm32-wasip2/wasm").join(file);
         let copy = dist.join(file);
-        std::fs::copy(&built, &copy)
-            .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
+        replace_with_copy(&built, &copy)?;
         eprintln!("{package:>14}: dist/{file} {}", Size::of(&copy)?);
     }
     check_component_without_page(&dist.join(COMPONENTS[0].1))
+}
+
+/// Copies `from` over `to` in one rename: a host watching `to` (`cargo xtask watch`) never
+/// reads half a file.
+fn replace_with_copy(from: &Path, to: &Path) -> Result<()> {
+    let partial = to.with_extension("wasm.partial");
+    std::fs::copy(from, &partial)
+        .with_context(|| format!("copying {} to {}", from.display(), partial.display()))?;
+    std::fs::rename(&partial, to)
+        .with_context(|| format!("renaming {} to {}", partial.display(), to.display()))
 }
 
 /// Reports what the embedded page adds to the WASI 0.2 component and checks the rest against

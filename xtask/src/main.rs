@@ -2,6 +2,7 @@
 //!
 //! - `build`: the browser bundle and the Wasm components into `dist/`, with sizes.
 //! - `up`: build, then serve the app with heart-host on 127.0.0.1:3000 (our `spin up`).
+//! - `watch`: `up`, rebuilding on each change and swapping it in (our `spin watch`).
 //! - `bench`: the host's performance figures (ratios in one run): table + JSON.
 //! - `bench-against`: this checkout's host vs other commits' builds, interleaved in one run.
 //! - `bench-wire`: compression and HTTP/2 against identity and HTTP/1.1, per `/heart.svg`.
@@ -33,6 +34,8 @@ mod up;
 mod vendor;
 mod wasm_opt;
 mod wasmtime_cli;
+mod watch;
+mod watch_check;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -65,6 +68,16 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Like `up`, then on each change under components/, web/ or to spin.toml rebuild and swap
+    /// the new component into the running host (open connections and streams stay).
+    Watch {
+        /// Passed to `heart-host up`, e.g. `--listen 127.0.0.1:8080`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// The suite's check of `watch` alone: in a copy of the checkout, an edit swapped in on an
+    /// open connection, a broken edit refused, Ctrl-C.
+    CheckWatch,
     /// Write the app as OCI image-layout tarballs (rootfs, Wasm artifact and Spin forms) and
     /// print their references and digests. Builds the components first.
     Oci {
@@ -174,6 +187,11 @@ fn main() -> Result<()> {
             // heart-host's own status, so a clean Ctrl-C stop exits 0.
             std::process::exit(exit_code(status))
         }
+        Command::Watch { args } => {
+            let status = watch::watch(&args)?;
+            std::process::exit(exit_code(status))
+        }
+        Command::CheckWatch => watch_check::check(),
         Command::Test => test::suite(),
         Command::NodeFixtures => node_fixtures::build(),
         Command::CheckWasmtimeServe => plain_wasi::check(),

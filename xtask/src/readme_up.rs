@@ -20,7 +20,7 @@ use crate::newcomer_rustup::NewcomerRustup;
 
 /// heart-host's default shutdown grace (`--shutdown-grace-secs`), plus a second for the exits
 /// of the processes around it.
-const STOP_WITHIN: Duration = Duration::from_secs(11);
+pub(crate) const STOP_WITHIN: Duration = Duration::from_secs(11);
 
 /// Runs the check; fails naming what did not answer or how the command ended.
 pub fn check() -> Result<()> {
@@ -131,14 +131,14 @@ fn serve_and_stop(child: &mut Child, group: Pid, listen: &str) -> Result<()> {
 }
 
 /// Waits for `child` to exit, at most `limit`.
-fn wait_within(child: &mut Child, limit: Duration) -> Result<ExitStatus> {
+pub(crate) fn wait_within(child: &mut Child, limit: Duration) -> Result<ExitStatus> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(status);
         }
         if Instant::now() >= deadline {
-            bail!("cargo xtask up was still running {limit:?} after Ctrl-C");
+            bail!("the command was still running {limit:?} after Ctrl-C");
         }
         std::thread::sleep(Duration::from_millis(50));
     }

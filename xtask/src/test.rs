@@ -69,7 +69,9 @@ pub fn suite() -> Result<()> {
     })?;
     web_crate_in_browser()?;
     browser()?;
-    deploy()
+    deploy()?;
+    // Last: the copy's builds replace this checkout's in the shared target directory.
+    crate::watch_check::check()
 }
 
 /// The web crate's wasm-bindgen tests in headless Chromium through chromedriver, with the

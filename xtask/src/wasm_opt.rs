@@ -9,9 +9,10 @@ use anyhow::Result;
 
 use crate::cmd::{npm_ci, root, run};
 
-/// The WebAssembly features rustc enables by default for `wasm32-unknown-unknown` (Rust 1.99),
-/// which wasm-opt must accept and may use.
-const FEATURES: [&str; 6] = [
+/// `-Oz` (for size) and the WebAssembly features rustc enables by default for
+/// `wasm32-unknown-unknown` (Rust 1.99), which wasm-opt must accept and may use.
+pub const FLAGS: [&str; 7] = [
+    "-Oz",
     "--enable-bulk-memory",
     "--enable-nontrapping-float-to-int",
     "--enable-sign-ext",
@@ -30,8 +31,7 @@ fn wasm_opt() -> Result<PathBuf> {
 /// Optimises the core module at `path` for size (`-Oz`), in place.
 pub fn shrink(path: &Path) -> Result<()> {
     run(Command::new(wasm_opt()?)
-        .arg("-Oz")
-        .args(FEATURES)
+        .args(FLAGS)
         .arg(path)
         .arg("-o")
         .arg(path))

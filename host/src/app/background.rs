@@ -14,6 +14,8 @@
 //!   warm slots out for a moment cannot starve a request of one), the warm slots no instance
 //!   uses are decommitted (`Engine::release_idle_pool_memory`) and the allocator trims its free
 //!   pages. Under steady load this costs each slot a few page faults per interval.
+//! - **New code** (`--watch` only). Every [`POLL_INTERVAL`] each component's Wasm file is
+//!   looked at; new bytes are compiled on a blocking thread and swapped in ([`super::swap`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,12 +23,13 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use crate::app::App;
+use crate::app::swap::Swap;
 use crate::config::dir;
 
 /// The running loops; they stop when this is dropped.
 #[derive(Debug)]
 pub(crate) struct Background {
-    tasks: [JoinHandle<()>; 3],
+    tasks: [JoinHandle<()>; 4],
 }
 
 impl Background {
@@ -37,6 +40,7 @@ impl Background {
                 tokio::spawn(watch_config(app.clone(), POLL_INTERVAL)),
                 tokio::spawn(sweep_presence(app.clone(), SWEEP_INTERVAL)),
                 tokio::spawn(reclaim(app.clone(), RECLAIM_INTERVAL)),
+                tokio::spawn(watch_components(app.clone(), POLL_INTERVAL)),
             ],
         }
     }
@@ -89,6 +93,40 @@ async fn watch_config(app: Arc<App>, interval: Duration) {
             }
         }
         last = current;
+    }
+}
+
+/// With `--watch`, swaps each component's new code in when its file changes, until the task is
+/// dropped; a file that does not load is logged and the last good code keeps serving.
+async fn watch_components(app: Arc<App>, interval: Duration) {
+    if !app.swappable() {
+        return;
+    }
+    loop {
+        tokio::time::sleep(interval).await;
+        for slot in 0..app.components.len() {
+            let swapping = app.clone();
+            // Compiling takes seconds of CPU: off the async workers.
+            let swapped = tokio::task::spawn_blocking(move || swapping.swap_if_changed(slot)).await;
+            let component = app
+                .component(slot)
+                .map(|c| c.id.clone())
+                .unwrap_or_default();
+            match swapped {
+                Ok(Ok(Swap::Unchanged)) => {}
+                Ok(Ok(Swap::Swapped { load_time })) => {
+                    tracing::info!(
+                        component,
+                        ?load_time,
+                        "new code swapped in; running requests finish on the old"
+                    );
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "new code refused; the last good code keeps serving");
+                }
+                Err(e) => tracing::warn!(error = %e, component, "swapping new code failed"),
+            }
+        }
     }
 }
 

@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
+
 use heart_core::runtime::POD_NAME_VARIABLE;
 
 use crate::app::routes::Routes;
+use crate::app::swap::{SlotSource, Sources};
 use crate::app::{App, AppError};
 use crate::config::{ComponentConfig, LayeredConfig};
 use crate::instance::component::{LoadContext, LoadError};
@@ -36,6 +39,9 @@ pub struct AppOptions {
     pub config_dir: Option<PathBuf>,
     /// Per-instance limits and reuse.
     pub policy: InstancePolicy,
+    /// Swap a component's new code in when its Wasm file changes ([`super::swap`]); only for
+    /// an app loaded from a manifest's files.
+    pub watch: bool,
 }
 
 impl AppOptions {
@@ -62,6 +68,7 @@ impl AppOptions {
                 max_reuse: settings.instance_reuse,
                 ..InstancePolicy::default()
             },
+            watch: false,
         }
     }
 }
@@ -79,7 +86,7 @@ impl App {
     {
         let manifest = Manifest::load(&options.manifest)?;
         let base = manifest_dir(&options.manifest);
-        Self::from_manifest(manifest, &base, options, env, &|path| std::fs::read(path))
+        Self::from_manifest(manifest, &base, options, env, Wasms::Files)
     }
 
     /// An app of one WASI HTTP component serving every route (`/...`), with heart-display's
@@ -97,18 +104,16 @@ impl App {
         F: Fn(&str) -> Option<String>,
     {
         let manifest = Manifest::single_component(name, environment);
-        Self::from_manifest(manifest, Path::new("/"), options, env, &|_| {
-            Ok(wasm.to_vec())
-        })
+        Self::from_manifest(manifest, Path::new("/"), options, env, Wasms::Given(wasm))
     }
 
-    /// Loads the components `manifest` names (paths relative to `base`, read with `read`).
+    /// Loads the components `manifest` names (paths relative to `base`) from `wasms`.
     fn from_manifest<F>(
         manifest: Manifest,
         base: &Path,
         options: &AppOptions,
         env: F,
-        read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+        wasms: Wasms<'_>,
     ) -> Result<Self, AppError>
     where
         F: Fn(&str) -> Option<String>,
@@ -131,10 +136,14 @@ impl App {
             routes.push(route, slot);
         }
         // Each slot's Wasm, with its path.
-        let wasms = read_sources(&manifest, &ids, base, read)?;
+        let read = |path: &Path| match wasms {
+            Wasms::Files => std::fs::read(path),
+            Wasms::Given(wasm) => Ok(wasm.to_vec()),
+        };
+        let wasms_read = read_sources(&manifest, &ids, base, &read)?;
         // WASI 0.3 needs Wasmtime's concurrency support, which costs every host call (a task per
         // call) and every instantiation: it is on only when a component needs it.
-        let concurrent = wasms.iter().any(|(_, wasm)| {
+        let concurrent = wasms_read.iter().any(|(_, wasm)| {
             matches!(
                 wasm_kind::classify(wasm),
                 Ok(WasmKind::Http(WasiHttpVersion::P3))
@@ -166,7 +175,7 @@ impl App {
         };
         let components = ids
             .iter()
-            .zip(&wasms)
+            .zip(&wasms_read)
             .enumerate()
             .map(|(slot, (id, (path, wasm)))| {
                 Component::load(
@@ -176,6 +185,7 @@ impl App {
                     ComponentConfig::new(config.clone(), slot),
                     guest_environment(&manifest.component[*id].environment, &env),
                 )
+                .map(ArcSwap::from_pointee)
                 .map_err(|LoadError(message)| AppError::Wasm {
                     component: (*id).to_owned(),
                     path: path.clone(),
@@ -183,6 +193,22 @@ impl App {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let sources = (options.watch && matches!(wasms, Wasms::Files)).then(|| Sources {
+            linker,
+            cache_dir: options.cache_dir.clone(),
+            policy: options.policy,
+            slots: ids
+                .iter()
+                .zip(&wasms_read)
+                .map(|(id, (path, wasm))| {
+                    SlotSource::new(
+                        guest_environment(&manifest.component[*id].environment, &env),
+                        path,
+                        wasm,
+                    )
+                })
+                .collect(),
+        });
         // Compiling is done: what the compiler freed goes back to the system.
         heap::return_free_memory();
         let ticker = EpochTicker::start(engine.engine.clone());
@@ -190,6 +216,7 @@ impl App {
             name: manifest.application.name,
             routes,
             components,
+            sources,
             config,
             metrics,
             presence: Presence::default(),
@@ -217,6 +244,15 @@ where
             .or_insert(pod);
     }
     environment
+}
+
+/// Where an app's Wasm comes from.
+#[derive(Clone, Copy)]
+enum Wasms<'a> {
+    /// The files the manifest names (which `--watch` may swap).
+    Files,
+    /// One component's bytes (the shim's container).
+    Given(&'a [u8]),
 }
 
 /// The directory component paths are relative to.

@@ -4,10 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use heart_core::{AlertThreshold, Bpm, Field};
 
 use crate::app::AppError;
 use crate::app::routes::Routes;
+use crate::app::swap::Sources;
 use crate::config::LayeredConfig;
 use crate::config::dir::ConfigDirValues;
 use crate::instance::{Closing, Component};
@@ -23,8 +26,13 @@ pub struct App {
     pub name: String,
     /// Each `[[trigger.http]] route` and the slot of its component.
     pub(super) routes: Routes,
-    /// By slot: the components' order in `config`.
-    pub(super) components: Vec<Component>,
+    /// By slot (the components' order in `config`): each component as it serves now. A
+    /// request holds the one it started with, so swapping one in (`--watch`,
+    /// [`super::swap`]) lets it finish on the old code.
+    pub(super) components: Vec<ArcSwap<Component>>,
+    /// What a component is reloaded from; `None` where it cannot be (the shim's single
+    /// component, given as bytes).
+    pub(super) sources: Option<Sources>,
     pub(super) config: Arc<LayeredConfig>,
     pub(super) metrics: Arc<Metrics>,
     pub(super) presence: Presence,
@@ -45,15 +53,15 @@ impl App {
 
     /// The component serving `path`, by Spin's rules: exact routes beat wildcards, and longer
     /// wildcard prefixes beat shorter ones.
-    pub fn route(&self, path: &str) -> Option<&Component> {
+    pub fn route(&self, path: &str) -> Option<Arc<Component>> {
         self.matched_route(path).map(|(_, component)| component)
     }
 
     /// The manifest route (as written, e.g. `/...`) that `path` matched, and its component:
     /// what requests are labelled by in the metrics, as Spin labels them.
-    pub(crate) fn matched_route(&self, path: &str) -> Option<(&str, &Component)> {
+    pub(crate) fn matched_route(&self, path: &str) -> Option<(&str, Arc<Component>)> {
         let (written, slot) = self.routes.matched(path)?;
-        Some((written, &self.components[slot]))
+        Some((written, self.components[slot].load_full()))
     }
 
     /// The host's metrics.
@@ -114,9 +122,15 @@ impl App {
         self.config.generation()
     }
 
-    /// Every loaded component.
-    pub fn components(&self) -> &[Component] {
-        &self.components
+    /// Every component, as each serves now.
+    pub fn components(&self) -> Vec<Arc<Component>> {
+        self.components.iter().map(ArcSwap::load_full).collect()
+    }
+
+    /// The component in `slot` (the order the manifest's routes first name them), as it
+    /// serves now.
+    pub fn component(&self, slot: usize) -> Option<Arc<Component>> {
+        self.components.get(slot).map(ArcSwap::load_full)
     }
 
     /// The start-up check both entry points run: every component's variables, as requests

@@ -4,7 +4,8 @@
 //! - [`load`]: `spin.toml` (or a container's single component) → routes → components;
 //! - [`routes`], [`route_pattern`]: the route table and Spin's route patterns;
 //! - [`background`]: the loops that run beside the server (config reload, presence sweep,
-//!   idle memory);
+//!   idle memory, and with `--watch` new code);
+//! - [`swap`]: a component's new code swapped in under running requests;
 //! - [`build`]: each component's build command (`heart-host build`);
 //! - [`error`]: why an app could not be loaded or built.
 
@@ -15,6 +16,7 @@ pub mod load;
 pub mod loaded;
 pub(crate) mod route_pattern;
 pub(crate) mod routes;
+pub mod swap;
 
 pub use build::build;
 pub use error::AppError;

@@ -4,6 +4,7 @@
 //!   shutdown;
 //! - [`compression`]: gzip answers where the client accepts them;
 //! - [`shared`]: the server's options and what its connections share;
+//! - [`refused`]: the requests hyper refuses itself, named for the metrics;
 //! - [`request`]: a request's way through the host, resolved once into its [`target`];
 //! - [`host_routes`]: the host's own routes (health, metrics, presence);
 //! - [`stream_limit`]: the limit on open streams (`/live`);
@@ -16,6 +17,7 @@ pub(crate) mod compression;
 pub(crate) mod host_routes;
 #[cfg(feature = "native-baseline")]
 pub mod native;
+pub(crate) mod refused;
 pub(crate) mod request;
 pub mod server;
 pub(crate) mod server_timing;

@@ -15,7 +15,7 @@ pub const PREFIX: &str = "/native/";
 
 /// Answers `request` natively, as the first component would.
 pub fn answer<B>(app: &App, request: &Request<B>) -> Response<WasiBody> {
-    let Some(component) = app.components().first() else {
+    let Some(component) = app.component(0) else {
         return error(StatusCode::NOT_FOUND, "no component to mirror");
     };
     let variables = component.variables();

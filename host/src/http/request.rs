@@ -28,7 +28,7 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
         Target::Host(own) => (host_routes::answer(shared, own, request).await, None),
         Target::Component {
             component, streams, ..
-        } => component_answer(shared, component, streams, request).await,
+        } => component_answer(shared, &component, streams, request).await,
         Target::NotFound => (
             error(StatusCode::NOT_FOUND, "no component serves this path"),
             None,

@@ -19,9 +19,10 @@ use tokio::sync::Semaphore;
 use crate::app::App;
 use crate::app::background::Background;
 use crate::http::shared::{
-    MAX_CONCURRENT_H2_STREAMS, MAX_HEAD_BYTES, MAX_HEADERS, ServerOptions, Shared,
+    HEADER_READ_TIMEOUT, MAX_CONCURRENT_H2_STREAMS, MAX_HEAD_BYTES, MAX_HEADERS, ServerOptions,
+    Shared,
 };
-use crate::http::{compression, request};
+use crate::http::{compression, refused, request};
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting, waits up to the
 /// grace period for open connections, and returns.
@@ -123,6 +124,7 @@ async fn serve_connection<I>(io: I, shared: Arc<Shared>, watcher: Watcher, peer:
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    let metrics = shared.app.metrics().clone();
     let service = tower::service_fn(move |request| {
         let shared = shared.clone();
         async move { Ok::<_, Infallible>(request::handle(&shared, request).await) }
@@ -131,6 +133,8 @@ where
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
         .keep_alive(true)
         // Request line plus headers must fit: bigger ones get 431 (or 414) from hyper.
         .max_buf_size(MAX_HEAD_BYTES)
@@ -143,6 +147,9 @@ where
         .max_concurrent_streams(MAX_CONCURRENT_H2_STREAMS);
     let connection = builder.serve_connection(io, service);
     if let Err(e) = watcher.watch(connection).await {
+        if let Some(reason) = refused::reason(&*e) {
+            metrics.refused.with_label_values(&[reason.label()]).inc();
+        }
         tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
 }

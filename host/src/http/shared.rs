@@ -51,6 +51,10 @@ impl ServerOptions {
 
 /// Largest request head (request line and headers), in bytes.
 pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// How long an HTTP/1 client has to send a whole request head, from the first read of it (a
+/// slow client — slowloris — is cut off here: the connection is closed); an idle keep-alive
+/// connection is closed after as long without a new request.
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most headers a request may carry.
 pub(crate) const MAX_HEADERS: usize = 100;
 /// Requests one HTTP/2 connection may have in flight at once (hyper's default is 200); the

@@ -1,6 +1,8 @@
 //! What a request is for, decided once from its path: a host route, the component whose
 //! manifest route matched, or nothing.
 
+use std::sync::Arc;
+
 use crate::http::host_routes::HostRoute;
 use crate::http::shared::Shared;
 use crate::instance::Component;
@@ -11,8 +13,8 @@ pub(crate) enum Target<'a> {
     Host(HostRoute),
     /// The component whose manifest route matched.
     Component {
-        /// The component.
-        component: &'a Component,
+        /// The component, as it serves now (a swap leaves this request on it).
+        component: Arc<Component>,
         /// The manifest route as written (e.g. `/...`).
         route: &'a str,
         /// Whether the request is a stream (`/live`), which heart-core decides.

@@ -355,6 +355,7 @@ async fn read_response(receiver: oneshot::Receiver<Outparam>) -> Result<Response
 mod tests {
     use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
+    use std::sync::Arc;
     use std::time::Duration;
 
     use http_body_util::{BodyExt, Empty};
@@ -362,13 +363,28 @@ mod tests {
     use super::DirectPool;
     use crate::app::{App, AppOptions};
     use crate::config::dir::ConfigDirValues;
+    use crate::instance::Component;
     use crate::instance::InstancePolicy;
     use crate::instance::failure::FailureKind;
     use crate::instance::timing::{InstanceUse, Timing};
     use crate::runtime::engine::EngineOptions;
 
+    /// A one-component app and its component.
+    struct Fixture {
+        app: App,
+        component: Arc<Component>,
+    }
+
+    impl std::ops::Deref for Fixture {
+        type Target = App;
+
+        fn deref(&self) -> &App {
+            &self.app
+        }
+    }
+
     /// The built component `wasm` from `dist/` as a one-component app under `policy`.
-    fn app(wasm: &str, policy: InstancePolicy) -> App {
+    fn app(wasm: &str, policy: InstancePolicy) -> Fixture {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../dist")
             .join(wasm);
@@ -380,9 +396,12 @@ mod tests {
             engine: EngineOptions::default(),
             config_dir: None,
             policy,
+            watch: false,
         };
-        App::single_component("pool-test", &bytes, BTreeMap::new(), &options, |_| None)
-            .expect("the app loads")
+        let app = App::single_component("pool-test", &bytes, BTreeMap::new(), &options, |_| None)
+            .expect("the app loads");
+        let component = app.component(0).expect("one component");
+        Fixture { app, component }
     }
 
     fn reuse(max_reuse: usize) -> InstancePolicy {
@@ -392,10 +411,8 @@ mod tests {
         }
     }
 
-    fn pool(app: &App) -> &DirectPool {
-        app.components()[0]
-            .direct_pool()
-            .expect("a WASI 0.2 component")
+    fn pool(app: &Fixture) -> &DirectPool {
+        app.component.direct_pool().expect("a WASI 0.2 component")
     }
 
     /// `GET path` through the pool: the status, or the failure's kind.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use heart_testing::{Running, metric, wait_until};
 
-use crate::support::{Host, Options};
+use crate::support::{self, Host, Options};
 
 /// curl's answer: the HTTP version it spoke, the status, the headers and the body.
 struct CurlReply {
@@ -123,6 +123,7 @@ fn https_offers_h2_by_alpn() {
 
 #[test]
 fn many_concurrent_streams_on_one_connection_are_all_answered() {
+    let _heavy = support::heavy();
     let host = Host::start(Options::default());
     let before = requests_counted(&host);
     let output = Command::new("h2load")

@@ -253,13 +253,14 @@ const STOP_GRACE: Duration = Duration::from_secs(2);
 /// Loads `base` from `threads` threads for as long as `during` runs: each thread requests
 /// `paths` round-robin (starting at its own offset) on a keep-alive connection. Returns what
 /// `during` returned, the failed requests (non-200 or transport errors, with their path) and
-/// how many requests were made. The load stops even when `during` panics.
+/// how many requests were made. The load stops even when `during` panics. It runs [`heavy`].
 pub fn load_while<R>(
     base: &str,
     threads: usize,
     paths: &[&str],
     during: impl FnOnce() -> R,
 ) -> (R, Vec<String>, u32) {
+    let _heavy = heavy();
     struct StopOnDrop<'a>(&'a AtomicBool);
     impl Drop for StopOnDrop<'_> {
         fn drop(&mut self) {
@@ -368,4 +369,14 @@ impl Reply {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("JSON body ({e}): {}", self.text()))
     }
+}
+
+/// Held by the tests that load a host hard or measure rates and latencies (load generators,
+/// 1,000 streams, slowloris): they run one at a time, so one's load never skews another's
+/// figures, while the light tests run beside them.
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

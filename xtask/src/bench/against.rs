@@ -152,6 +152,7 @@ fn commit(rev: &str) -> Result<Build> {
     let host = dir.join("heart-host");
     if !host.is_file() {
         forget_own_crates(&commits_target_dir())?;
+        let pinned = xtask_pin(&tree)?;
         let cargo = |args: &[&str]| {
             let mut command = Command::new("cargo");
             command
@@ -161,6 +162,11 @@ fn commit(rev: &str) -> Result<Build> {
             xtask_toolchain::clear_cargo_run_env(&mut command);
             for name in CARGO_ENV {
                 command.env_remove(name);
+            }
+            // A commit without rust-toolchain.toml pins its toolchain in xtask-toolchain,
+            // which only `cargo xtask` applies: a plain `cargo` there gets it named.
+            if let Some(channel) = &pinned {
+                command.env("RUSTUP_TOOLCHAIN", channel);
             }
             command
         };
@@ -181,6 +187,27 @@ fn commit(rev: &str) -> Result<Build> {
         host,
         manifest: tree.join("spin.toml"),
     })
+}
+
+/// The toolchain a commit's `cargo xtask` builds with, where it is not in a
+/// `rust-toolchain.toml` (which rustup applies to every cargo there by itself): the `CHANNEL` of
+/// its `xtask/toolchain/src/pin.rs`.
+fn xtask_pin(tree: &Path) -> Result<Option<String>> {
+    if tree.join("rust-toolchain.toml").is_file() {
+        return Ok(None);
+    }
+    let pin = tree.join("xtask/toolchain/src/pin.rs");
+    let text =
+        std::fs::read_to_string(&pin).with_context(|| format!("reading {}", pin.display()))?;
+    let channel = text
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("pub const CHANNEL: &str = \"")?
+                .strip_suffix("\";")
+        })
+        .with_context(|| format!("no CHANNEL in {}", pin.display()))?;
+    Ok(Some(channel.to_owned()))
 }
 
 /// Builds every commit, loads each build's scenarios in interleaved rounds and prints the

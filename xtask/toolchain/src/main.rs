@@ -4,7 +4,7 @@
 //! every nested `cargo` and `rustc`). The process is replaced, not waited for: Ctrl-C and the
 //! exit status are xtask's own. Without rustup, xtask runs under the cargo that started this.
 //!
-//! For `up`, the release heart-host starts building first, beside xtask's own build
+//! For `up` and `watch`, the release heart-host starts building first, beside xtask's own build
 //! ([`early_host_build`]): on a first run the two compile in parallel instead of one after the
 //! other.
 
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if args.first().is_some_and(|a| a == "up") {
+    if args.first().is_some_and(|a| a == "up" || a == "watch") {
         early_host_build(&cargo);
     }
     let mut xtask = cargo.command();
