@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 use heart_core::runtime::POD_NAME_VARIABLE;
 
 use crate::app::routes::Routes;
-use crate::app::swap::{SlotSource, Sources};
+use crate::app::sources::{SlotSource, Sources};
 use crate::app::{App, AppError};
 use crate::config::{ComponentConfig, LayeredConfig};
 use crate::instance::component::{LoadContext, LoadError};

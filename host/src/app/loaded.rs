@@ -10,7 +10,7 @@ use heart_core::{AlertThreshold, Bpm, Field};
 
 use crate::app::AppError;
 use crate::app::routes::Routes;
-use crate::app::swap::Sources;
+use crate::app::sources::Sources;
 use crate::config::LayeredConfig;
 use crate::config::dir::ConfigDirValues;
 use crate::instance::{Closing, Component};

@@ -5,7 +5,8 @@
 //! - [`routes`], [`route_pattern`]: the route table and Spin's route patterns;
 //! - [`background`]: the loops that run beside the server (config reload, presence sweep,
 //!   idle memory, and with `--watch` new code);
-//! - [`swap`]: a component's new code swapped in under running requests;
+//! - [`swap`]: a component's new code swapped in under running requests, from the
+//!   [`sources`] the app was loaded from;
 //! - [`build`]: each component's build command (`heart-host build`);
 //! - [`error`]: why an app could not be loaded or built.
 
@@ -16,6 +17,7 @@ pub mod load;
 pub mod loaded;
 pub(crate) mod route_pattern;
 pub(crate) mod routes;
+pub(crate) mod sources;
 pub mod swap;
 
 pub use build::build;

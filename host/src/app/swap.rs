@@ -8,90 +8,14 @@
 //! A file is compared by its length and modification time first (one `stat` per poll), then by
 //! the digest of its bytes, so a build that rewrites the same bytes swaps nothing.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-use wasmtime::component::Linker;
-
+use crate::app::sources::{Stamp, digest};
 use crate::app::{App, AppError};
 use crate::config::ComponentConfig;
+use crate::instance::Component;
 use crate::instance::component::{LoadContext, LoadError};
-use crate::instance::store::HostState;
-use crate::instance::{Component, InstancePolicy};
-
-/// What the components are reloaded with: the load's linker, cache and limits, and per slot
-/// its environment and what its file held when last looked at.
-pub(crate) struct Sources {
-    pub(super) linker: Linker<HostState>,
-    pub(super) cache_dir: Option<PathBuf>,
-    pub(super) policy: InstancePolicy,
-    pub(super) slots: Vec<SlotSource>,
-}
-
-impl std::fmt::Debug for Sources {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sources")
-            .field("cache_dir", &self.cache_dir)
-            .field("slots", &self.slots.len())
-            .finish_non_exhaustive()
-    }
-}
-
-/// One component's source.
-#[derive(Debug)]
-pub(crate) struct SlotSource {
-    pub(super) environment: BTreeMap<String, String>,
-    seen: Mutex<Seen>,
-}
-
-impl SlotSource {
-    /// The source of a component loaded from `wasm` with `environment`.
-    pub(super) fn new(
-        environment: BTreeMap<String, String>,
-        path: &std::path::Path,
-        wasm: &[u8],
-    ) -> Self {
-        Self {
-            environment,
-            seen: Mutex::new(Seen {
-                stamp: Stamp::of(path),
-                digest: digest(wasm),
-            }),
-        }
-    }
-}
-
-/// What a component's file held when last looked at.
-#[derive(Debug)]
-struct Seen {
-    stamp: Option<Stamp>,
-    /// Of the bytes last loaded or refused.
-    digest: [u8; 32],
-}
-
-/// A file's length and modification time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    modified: SystemTime,
-}
-
-impl Stamp {
-    fn of(path: &std::path::Path) -> Option<Self> {
-        let metadata = std::fs::metadata(path).ok()?;
-        Some(Self {
-            len: metadata.len(),
-            modified: metadata.modified().ok()?,
-        })
-    }
-}
-
-fn digest(wasm: &[u8]) -> [u8; 32] {
-    Sha256::digest(wasm).into()
-}
 
 /// What looking at a component's file found.
 #[derive(Debug, Clone, PartialEq, Eq)]

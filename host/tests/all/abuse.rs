@@ -4,26 +4,13 @@
 //! layer's 4xx / a closed connection for protocol violations — never a 5xx; the host serves
 //! normally afterwards.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
-
 use crate::support;
 use crate::support::Host;
 
 /// Sends raw bytes and returns the status code (None when the host closed the connection
 /// without answering) and the body text.
 fn raw(host: &Host, request: &[u8]) -> (Option<u16>, String) {
-    let address = host.base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    // The host may answer and close before reading everything (e.g. a huge header).
-    let _ = stream.write_all(request);
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).into_owned();
+    let text = support::exchange(host, request);
     let status = text
         .strip_prefix("HTTP/1.1 ")
         .and_then(|rest| rest.get(..3))

@@ -5,34 +5,7 @@
 //! read as chunked (RFC 9112 §6.3) and the connection is closed after the answer, so the
 //! request hidden in the body is never served.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
-
-use crate::support::{Host, Options, metric};
-
-/// Sends `request` on a new connection and reads until the host closes it: everything the host
-/// sent, as text.
-fn exchange(host: &Host, request: &[u8]) -> String {
-    let address = host.base.trim_start_matches("http://");
-    let mut socket = TcpStream::connect(address).expect("connecting");
-    socket
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("a read timeout");
-    // The host may answer and close before it has read everything.
-    let _ = socket.write_all(request);
-    let mut answer = Vec::new();
-    let read = socket.read_to_end(&mut answer);
-    assert!(
-        read.is_ok() || !answer.is_empty() || is_reset(read.as_ref().err()),
-        "the host neither answered nor closed the connection: {read:?}"
-    );
-    String::from_utf8_lossy(&answer).into_owned()
-}
-
-fn is_reset(error: Option<&std::io::Error>) -> bool {
-    error.is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset)
-}
+use crate::support::{Host, Options, exchange, metric};
 
 /// The statuses of the responses in `answer`, in order.
 fn statuses(answer: &str) -> Vec<u16> {

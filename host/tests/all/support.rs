@@ -380,3 +380,26 @@ pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// Sends raw `request` bytes on a new connection and reads until the host closes it (or resets
+/// it): everything the host sent, as text. Panics when the host neither answers nor closes the
+/// connection within 20 s.
+pub fn exchange(host: &Host, request: &[u8]) -> String {
+    let address = host.base.trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(address).expect("connecting");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("a read timeout");
+    // The host may answer and close before it has read everything (e.g. a huge header).
+    let _ = std::io::Write::write_all(&mut socket, request);
+    let mut answer = Vec::new();
+    let read = std::io::Read::read_to_end(&mut socket, &mut answer);
+    let reset = read
+        .as_ref()
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset);
+    assert!(
+        read.is_ok() || reset || !answer.is_empty(),
+        "the host neither answered nor closed the connection: {read:?}"
+    );
+    String::from_utf8_lossy(&answer).into_owned()
+}

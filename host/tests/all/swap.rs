@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use heart_testing::keep_alive::{Answer, KeepAlive};
@@ -35,8 +35,9 @@ fn loads(host: &Host, outcome: &str) -> f64 {
     .unwrap_or(0.0)
 }
 
-#[test]
-fn new_code_serves_the_next_request_while_open_connections_and_streams_stay() {
+/// A host with `args` serving a copy of heart_http.wasm, the copy's path, and the directory
+/// that holds both (removed when dropped).
+fn serving_a_copy(args: &[&str]) -> (Host, PathBuf, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let wasm = dir.path().join("app.wasm");
     std::fs::copy(component("heart_http.wasm"), &wasm).expect("copying the component");
@@ -44,10 +45,16 @@ fn new_code_serves_the_next_request_while_open_connections_and_streams_stay() {
     let host = Host::spawn(host_command(
         &manifest,
         &Options {
-            args: &["--watch"],
+            args,
             ..Options::default()
         },
     ));
+    (host, wasm, dir)
+}
+
+#[test]
+fn new_code_serves_the_next_request_while_open_connections_and_streams_stay() {
+    let (host, wasm, _dir) = serving_a_copy(&["--watch"]);
     let mut connection = KeepAlive::open(&host.base);
     let (status, before) = symbol(&mut connection);
     assert_eq!(status, 200);
@@ -120,11 +127,7 @@ fn new_code_serves_the_next_request_while_open_connections_and_streams_stay() {
 
 #[test]
 fn without_watch_a_replaced_file_changes_nothing() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let wasm = dir.path().join("app.wasm");
-    std::fs::copy(component("heart_http.wasm"), &wasm).expect("copying the component");
-    let manifest = manifest_for(dir.path(), &wasm);
-    let host = Host::spawn(host_command(&manifest, &Options::default()));
+    let (host, wasm, _dir) = serving_a_copy(&[]);
     replace(
         &wasm,
         &std::fs::read(component("heart_faults.wasm")).expect("faults"),
