@@ -40,11 +40,7 @@ pub(crate) struct SlotSource {
 
 impl SlotSource {
     /// The source of a component loaded from `wasm` with `environment`.
-    pub(super) fn new(
-        environment: BTreeMap<String, String>,
-        path: &Path,
-        wasm: &[u8],
-    ) -> Self {
+    pub(super) fn new(environment: BTreeMap<String, String>, path: &Path, wasm: &[u8]) -> Self {
         Self {
             environment,
             seen: Mutex::new(Seen {
