@@ -76,22 +76,23 @@ impl KeepAlive {
             let (name, value) = line.split_once(':').expect("a header");
             headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
         }
-        let answer = |body| Answer {
+        let mut answer = Answer {
             status,
-            headers: headers.clone(),
-            body,
+            headers,
+            body: String::new(),
         };
         assert_ne!(
-            answer(String::new()).header("connection"),
+            answer.header("connection"),
             Some("close"),
             "the server closes the connection"
         );
-        let length: usize = answer(String::new())
+        let length: usize = answer
             .header("content-length")
             .and_then(|v| v.parse().ok())
             .expect("a content-length");
         let mut body = vec![0; length];
         self.reader.read_exact(&mut body).expect("the body");
-        answer(String::from_utf8_lossy(&body).into_owned())
+        answer.body = String::from_utf8_lossy(&body).into_owned();
+        answer
     }
 }

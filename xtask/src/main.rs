@@ -20,6 +20,7 @@ mod build;
 mod cmd;
 #[cfg(test)]
 mod docs;
+mod foreground;
 mod host_process;
 mod newcomer_rustup;
 mod node_fixtures;

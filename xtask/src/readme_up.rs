@@ -7,20 +7,14 @@
 //! shutdown grace.
 
 use std::io::BufReader;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use anyhow::{Context, Result, ensure};
 
 use crate::cmd::root;
+use crate::foreground::{self, Job};
 use crate::newcomer_rustup::NewcomerRustup;
-
-/// heart-host's default shutdown grace (`--shutdown-grace-secs`), plus a second for the exits
-/// of the processes around it.
-pub(crate) const STOP_WITHIN: Duration = Duration::from_secs(11);
 
 /// Runs the check; fails naming what did not answer or how the command ended.
 pub fn check() -> Result<()> {
@@ -34,18 +28,11 @@ pub fn check() -> Result<()> {
     let mut up = rustup.cargo();
     up.args(["xtask", "up", "--", "--listen", &listen])
         .current_dir(root())
-        .process_group(0)
         .stdout(Stdio::piped());
     eprintln!("\n==> {up:?} (the README's run command)");
-    let mut child = up.spawn().context("starting cargo xtask up")?;
-    let group = Pid::from_raw(i32::try_from(child.id()).context("the group's pid")?);
-    let outcome = serve_and_stop(&mut child, group, &listen);
-    if outcome.is_err() {
-        // Never leave the group running, whatever failed.
-        let _ = killpg(group, Signal::SIGKILL);
-        let _ = child.wait();
-    }
-    outcome?;
+    foreground::run(&mut up, "cargo xtask up", |job| {
+        serve_and_stop(job, &listen)
+    })?;
     let toolchains = rustup.toolchains()?;
     ensure!(
         toolchains
@@ -61,8 +48,8 @@ pub fn check() -> Result<()> {
     Ok(())
 }
 
-fn serve_and_stop(child: &mut Child, group: Pid, listen: &str) -> Result<()> {
-    let mut stdout = BufReader::new(child.stdout.take().context("piped stdout")?);
+fn serve_and_stop(job: &mut Job, listen: &str) -> Result<()> {
+    let mut stdout = BufReader::new(job.child.stdout.take().context("piped stdout")?);
     let base = crate::host_process::base_url(&mut stdout)?;
     // Keep passing on what it prints (a full pipe would block it).
     let echo = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::stderr()));
@@ -120,26 +107,7 @@ fn serve_and_stop(child: &mut Child, group: Pid, listen: &str) -> Result<()> {
     );
     eprintln!("ok: {base}/ serves the page, the SVG and JSON heart and /metrics");
 
-    killpg(group, Signal::SIGINT).context("sending SIGINT to the group")?;
-    let status = wait_within(child, STOP_WITHIN)?;
+    job.ctrl_c()?;
     let _ = echo.join();
-    if !status.success() {
-        bail!("after Ctrl-C, cargo xtask up exited with {status}, not 0");
-    }
-    eprintln!("ok: Ctrl-C stopped cargo xtask up with exit status 0");
     Ok(())
-}
-
-/// Waits for `child` to exit, at most `limit`.
-pub(crate) fn wait_within(child: &mut Child, limit: Duration) -> Result<ExitStatus> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status);
-        }
-        if Instant::now() >= deadline {
-            bail!("the command was still running {limit:?} after Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }

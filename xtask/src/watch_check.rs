@@ -15,7 +15,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -23,12 +22,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use heart_testing::keep_alive::KeepAlive;
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
 
 use crate::cmd::{cargo, root};
+use crate::foreground::{self, Job};
 
 /// The line the edit goes before, in the component's source.
 const ANCHOR: &str = "    io::respond(response_out, plain);";
@@ -55,19 +53,12 @@ pub fn check() -> Result<()> {
         .current_dir(copy.path())
         // The copy builds into this run's target directory, not a cold one of its own.
         .env("CARGO_TARGET_DIR", crate::build::target_dir())
-        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     eprintln!("\n==> {watch:?} in a copy of the checkout");
-    let mut child = watch.spawn().context("starting cargo xtask watch")?;
-    let group = Pid::from_raw(i32::try_from(child.id()).context("the group's pid")?);
-    let outcome = exercise(&mut child, group, &listen, copy.path());
-    if outcome.is_err() {
-        // Never leave the group running, whatever failed.
-        let _ = killpg(group, Signal::SIGKILL);
-        let _ = child.wait();
-    }
-    outcome
+    foreground::run(&mut watch, "cargo xtask watch", |job| {
+        exercise(job, &listen, copy.path())
+    })
 }
 
 /// Copies the checkout's files (tracked, and untracked but not ignored) from `from` to `to`.
@@ -100,9 +91,9 @@ fn copy_checkout(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-fn exercise(child: &mut Child, group: Pid, listen: &str, copy: &Path) -> Result<()> {
-    let lines = echo_stderr(child)?;
-    let mut stdout = BufReader::new(child.stdout.take().context("piped stdout")?);
+fn exercise(job: &mut Job, listen: &str, copy: &Path) -> Result<()> {
+    let lines = echo_stderr(&mut job.child)?;
+    let mut stdout = BufReader::new(job.child.stdout.take().context("piped stdout")?);
     let base = crate::host_process::base_url(&mut stdout)?;
     let echo = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::stderr()));
     ensure!(base == format!("http://{listen}"), "watch printed {base}");
@@ -187,13 +178,8 @@ fn exercise(child: &mut Child, group: Pid, listen: &str, copy: &Path) -> Result<
     eprintln!("ok: a broken edit prints its failure and the last good code keeps serving");
     drop(stream);
 
-    killpg(group, Signal::SIGINT).context("sending SIGINT to the group")?;
-    let status = crate::readme_up::wait_within(child, crate::readme_up::STOP_WITHIN)?;
+    job.ctrl_c()?;
     let _ = echo.join();
-    if !status.success() {
-        bail!("after Ctrl-C, cargo xtask watch exited with {status}, not 0");
-    }
-    eprintln!("ok: Ctrl-C stopped cargo xtask watch with exit status 0");
     Ok(())
 }
 

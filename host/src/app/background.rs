@@ -108,15 +108,16 @@ async fn watch_components(app: Arc<App>, interval: Duration) {
             let swapping = app.clone();
             // Compiling takes seconds of CPU: off the async workers.
             let swapped = tokio::task::spawn_blocking(move || swapping.swap_if_changed(slot)).await;
-            let component = app
-                .component(slot)
-                .map(|c| c.id.clone())
-                .unwrap_or_default();
+            let component = || {
+                app.component(slot)
+                    .map(|c| c.id.clone())
+                    .unwrap_or_default()
+            };
             match swapped {
                 Ok(Ok(Swap::Unchanged)) => {}
                 Ok(Ok(Swap::Swapped { load_time })) => {
                     tracing::info!(
-                        component,
+                        component = component(),
                         ?load_time,
                         "new code swapped in; running requests finish on the old"
                     );
@@ -124,7 +125,9 @@ async fn watch_components(app: Arc<App>, interval: Duration) {
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "new code refused; the last good code keeps serving");
                 }
-                Err(e) => tracing::warn!(error = %e, component, "swapping new code failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, component = component(), "swapping new code failed")
+                }
             }
         }
     }

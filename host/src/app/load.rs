@@ -173,17 +173,22 @@ impl App {
             metrics: &metrics,
             closing: &closing,
         };
+        let environments: Vec<_> = ids
+            .iter()
+            .map(|id| guest_environment(&manifest.component[*id].environment, &env))
+            .collect();
         let components = ids
             .iter()
             .zip(&wasms_read)
+            .zip(&environments)
             .enumerate()
-            .map(|(slot, (id, (path, wasm)))| {
+            .map(|(slot, ((id, (path, wasm)), environment))| {
                 Component::load(
                     &context,
                     id,
                     (path, wasm),
                     ComponentConfig::new(config.clone(), slot),
-                    guest_environment(&manifest.component[*id].environment, &env),
+                    environment.clone(),
                 )
                 .map(ArcSwap::from_pointee)
                 .map_err(|LoadError(message)| AppError::Wasm {
@@ -197,16 +202,10 @@ impl App {
             linker,
             cache_dir: options.cache_dir.clone(),
             policy: options.policy,
-            slots: ids
+            slots: wasms_read
                 .iter()
-                .zip(&wasms_read)
-                .map(|(id, (path, wasm))| {
-                    SlotSource::new(
-                        guest_environment(&manifest.component[*id].environment, &env),
-                        path,
-                        wasm,
-                    )
-                })
+                .zip(environments)
+                .map(|((path, wasm), environment)| SlotSource::new(environment, path, wasm))
                 .collect(),
         });
         // Compiling is done: what the compiler freed goes back to the system.
