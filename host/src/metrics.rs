@@ -122,6 +122,12 @@ pub struct Metrics {
     /// `heart_wasm_pool_resident_bytes`: guest memory the pooling allocator keeps resident in
     /// slots no instance uses (reset in place for the next one), set on each scrape.
     pub pool_resident_bytes: IntGauge,
+    /// `heart_wasm_guest_memory_high_water_bytes`: the largest each instance's linear memory
+    /// grew to (its initial size where it never grew), observed when the instance ends.
+    pub guest_memory_high_water: Histogram,
+    /// `heart_wasm_guest_memory_grows_total`: `memory.grow` calls that succeeded in instances
+    /// that have ended (each costs the pooling allocator an `mprotect` now and at the reset).
+    pub guest_memory_grows: IntCounter,
     /// `heart_wasm_guest_failures_total{kind}`: `trap`, `timeout`, `instantiation`.
     pub guest_failures: IntCounterVec,
     /// `heart_component_loads_total{outcome}`: `cache_hit`, `compiled`, and `failed` for new
@@ -199,6 +205,17 @@ impl Metrics {
             "heart_wasm_pool_resident_bytes",
             "Guest memory bytes kept resident in unused pooled slots, reset in place for the next instance.",
         )?;
+        let guest_memory_high_water = Histogram::with_opts(
+            HistogramOpts::new(
+                "heart_wasm_guest_memory_high_water_bytes",
+                "The largest each ended instance's linear memory grew to (its initial size if it never grew).",
+            )
+            .buckets(exponential_buckets(f64::from(1 << 20), 2.0, 13)?),
+        )?;
+        let guest_memory_grows = IntCounter::new(
+            "heart_wasm_guest_memory_grows_total",
+            "memory.grow calls that succeeded in instances that have ended.",
+        )?;
         let guest_failures = IntCounterVec::new(
             Opts::new(
                 "heart_wasm_guest_failures_total",
@@ -265,6 +282,8 @@ impl Metrics {
             Box::new(instantiation.clone()),
             Box::new(active_instances.clone()),
             Box::new(pool_resident_bytes.clone()),
+            Box::new(guest_memory_high_water.clone()),
+            Box::new(guest_memory_grows.clone()),
             Box::new(guest_failures.clone()),
             Box::new(component_loads.clone()),
             Box::new(config_reloads.clone()),
@@ -308,6 +327,8 @@ impl Metrics {
             instantiation,
             active_instances,
             pool_resident_bytes,
+            guest_memory_high_water,
+            guest_memory_grows,
             guest_failures,
             component_loads,
             config_reloads,

@@ -9,6 +9,7 @@
 //! - [`wasi_config`]: `wasi:config/store`, how guests read their config snapshot;
 //! - [`failure`]: the one mapping from a guest failure to its status, log line and metric;
 //! - [`policy`]: memory and time limits and reuse;
+//! - [`limits`]: the store's resource limiter, and what its memory did under it;
 //! - [`store`]: the data each store carries, and the outbound-request refusal;
 //! - [`stream`]: long responses (`/live`): progress timeouts, hang-ups, shutdown, counts;
 //! - [`timing`]: what a request cost in its component (for `Server-Timing`).
@@ -16,6 +17,7 @@
 pub mod component;
 pub(crate) mod factory;
 pub(crate) mod failure;
+pub(crate) mod limits;
 pub(crate) mod linker;
 pub mod policy;
 pub(crate) mod store;

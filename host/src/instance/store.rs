@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use wasmtime::StoreLimitsBuilder;
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::config::Snapshot;
 use std::sync::{Arc, Weak};
 
+use crate::instance::limits::GuestLimits;
 use crate::instance::stream::{Closing, StreamState};
 use crate::instance::timing::InstanceUse;
 use crate::metrics::Metrics;
@@ -56,7 +57,7 @@ pub struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     hooks: DenyOutbound,
-    limits: StoreLimits,
+    limits: GuestLimits,
     variables: Snapshot,
     /// Made on the first read through the rc.1 interface: most guests never use it.
     rc1_variables: std::cell::OnceCell<wasmtime_wasi_config::WasiConfigVariables>,
@@ -88,9 +89,28 @@ impl LiveInstance {
     }
 }
 
+impl LiveInstance {
+    /// Records what the instance's memory did, as it ends.
+    fn record(&self, limits: &GuestLimits) {
+        let memory = limits.memory();
+        self.0
+            .guest_memory_high_water
+            .observe(memory.high_water as f64);
+        self.0.guest_memory_grows.inc_by(memory.grows);
+    }
+}
+
 impl Drop for LiveInstance {
     fn drop(&mut self) {
         self.0.active_instances.dec();
+    }
+}
+
+impl Drop for HostState {
+    fn drop(&mut self) {
+        if let Some(live) = &self.counted {
+            live.record(&self.limits);
+        }
     }
 }
 
@@ -126,11 +146,13 @@ impl HostState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             hooks: DenyOutbound,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(memory_limit)
-                .instances(64)
-                .trap_on_grow_failure(true)
-                .build(),
+            limits: GuestLimits::new(
+                StoreLimitsBuilder::new()
+                    .memory_size(memory_limit)
+                    .instances(64)
+                    .trap_on_grow_failure(true)
+                    .build(),
+            ),
             variables,
             rc1_variables: std::cell::OnceCell::new(),
             requests: 0,
@@ -181,7 +203,7 @@ impl HostState {
     }
 
     /// The memory limiter for [`wasmtime::Store::limiter`].
-    pub fn limits(&mut self) -> &mut StoreLimits {
+    pub fn limits(&mut self) -> &mut GuestLimits {
         &mut self.limits
     }
 

@@ -271,3 +271,53 @@ fn a_fresh_heart_svg_dirties_at_most_64_kib_of_guest_memory() {
         "dirtied by a fresh /heart.svg: {bytes} bytes, expected 4 KiB..=64 KiB"
     );
 }
+
+/// Waits until `count` instances have ended (each observes the memory histogram as its store
+/// is dropped, which may come just after its answer), and returns that scrape.
+fn after_instances_ended(host: &Host, count: f64) -> String {
+    let mut text = String::new();
+    support::wait_until(
+        &format!("{count} instances ended"),
+        std::time::Duration::from_secs(10),
+        || {
+            text = scrape(host);
+            metric(&text, "heart_wasm_guest_memory_high_water_bytes_count", &[]) >= Some(count)
+        },
+    );
+    text
+}
+
+/// A fresh instance answers `/heart.svg` in the memory it starts with: each `memory.grow`
+/// costs the pooling allocator an `mprotect` and a TLB flush at the grow and again at the
+/// slot's reset (≈ 14 µs of a ≈ 70 µs fresh request when the page's precompressed files left
+/// 11 KiB of heap). The components link with an initial heap (components/heart-http/build.rs).
+/// A 1024-pixel PNG needs more than that heap: the positive control.
+#[test]
+fn a_fresh_heart_svg_never_grows_guest_memory() {
+    let host = Host::start(Options::default());
+    for _ in 0..5 {
+        assert_eq!(host.get("/heart.svg", None).status, 200);
+    }
+    let text = after_instances_ended(&host, 5.0);
+    assert_eq!(
+        metric(&text, "heart_wasm_guest_memory_grows_total", &[]),
+        Some(0.0),
+        "fresh /heart.svg instances grew their memory: {text}"
+    );
+    let high_water = metric(&text, "heart_wasm_guest_memory_high_water_bytes_sum", &[])
+        .unwrap_or_else(|| panic!("no high-water sum: {text}"));
+    assert!(
+        high_water / 5.0 > f64::from(1 << 20),
+        "each instance's memory holds its 1 MiB stack and data at least: {text}"
+    );
+    assert_eq!(host.get("/heart.png?size=1024", None).status, 200);
+    let text = after_instances_ended(&host, 6.0);
+    let grows = metric(&text, "heart_wasm_guest_memory_grows_total", &[]);
+    assert!(grows > Some(0.0), "a 1024-pixel PNG grows memory: {text}");
+    let high_water_after =
+        metric(&text, "heart_wasm_guest_memory_high_water_bytes_sum", &[]).unwrap_or_default();
+    assert!(
+        high_water_after - high_water > high_water / 5.0,
+        "the PNG's instance reached more than an SVG's: {text}"
+    );
+}
