@@ -27,4 +27,5 @@ mod server_timing;
 mod slowloris;
 mod support;
 mod swap;
+mod swapping;
 mod tls;
