@@ -9,4 +9,6 @@ pub mod beat_report;
 pub mod config_and_render;
 pub mod config_files;
 pub mod env_values;
+pub mod live_stream;
+pub mod settings;
 pub mod spin_manifest;

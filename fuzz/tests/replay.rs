@@ -1,7 +1,9 @@
 //! The fuzz targets' properties on stable, in `cargo xtask test`: every committed seed and
 //! regression input (`seeds/<target>/*`, where a crash found by fuzzing is kept as a file) runs
-//! through its target, then deterministic mutations of each (byte flips, inserts, deletes,
-//! splices) do, so the properties meet hostile input even where nightly is not installed.
+//! through its target — the seeds include what `cargo xtask fuzz` kept for reaching new
+//! coverage — then a fixed number of deterministic mutants of them (byte flips, inserts,
+//! deletes, splices) do, so the properties meet hostile input even where nightly is not
+//! installed.
 
 /// A small deterministic generator (xorshift64*), so a failure replays the same way.
 struct Rng(u64);
@@ -93,8 +95,9 @@ fn check(target: &str, name: &str, input: &[u8], run: fn(&[u8])) {
     );
 }
 
-/// Runs every seed of `target`, then `mutations` mutants of each; returns how many inputs ran.
-fn replay(target: &str, run: fn(&[u8]), mutations: usize) -> usize {
+/// Runs every seed of `target`, then `mutants` mutants of seeds picked at random (a fixed
+/// number, however many seeds `cargo xtask fuzz` has kept); returns how many inputs ran.
+fn replay(target: &str, run: fn(&[u8]), mutants: usize) -> usize {
     let dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(
             || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
@@ -113,48 +116,62 @@ fn replay(target: &str, run: fn(&[u8]), mutations: usize) -> usize {
     seeds.sort();
     assert!(!seeds.is_empty(), "no seeds in {}", dir.display());
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut ran = 0;
-    for (i, (name, seed)) in seeds.iter().enumerate() {
+    for (name, seed) in &seeds {
         check(target, name, seed, run);
-        ran += 1;
-        let other = &seeds[(i + 1) % seeds.len()].1;
-        for m in 0..mutations {
-            let input = mutate(&mut rng, seed, other);
-            check(target, &format!("mutant {m} of {name}"), &input, run);
-            ran += 1;
-        }
     }
-    ran
+    for m in 0..mutants {
+        let (name, seed) = &seeds[rng.below(seeds.len())];
+        let other = &seeds[rng.below(seeds.len())].1;
+        let input = mutate(&mut rng, seed, other);
+        check(target, &format!("mutant {m} of {name}"), &input, run);
+    }
+    seeds.len() + mutants
 }
 
 #[test]
 fn config_and_render() {
-    assert!(replay("config_and_render", heart_fuzz::config_and_render::run, 200) > 200);
+    assert!(
+        replay(
+            "config_and_render",
+            heart_fuzz::config_and_render::run,
+            1000
+        ) > 1000
+    );
 }
 
 #[test]
 fn api_request() {
-    assert!(replay("api_request", heart_fuzz::api_request::run, 2000) > 2000);
+    assert!(replay("api_request", heart_fuzz::api_request::run, 14000) > 14000);
 }
 
 #[test]
 fn beat_report() {
-    assert!(replay("beat_report", heart_fuzz::beat_report::run, 5000) > 5000);
+    assert!(replay("beat_report", heart_fuzz::beat_report::run, 20000) > 20000);
 }
 
 #[test]
 fn config_files() {
-    assert!(replay("config_files", heart_fuzz::config_files::run, 5000) > 5000);
+    assert!(replay("config_files", heart_fuzz::config_files::run, 15000) > 15000);
 }
 
 #[test]
 fn spin_manifest() {
-    assert!(replay("spin_manifest", heart_fuzz::spin_manifest::run, 5000) > 5000);
+    assert!(replay("spin_manifest", heart_fuzz::spin_manifest::run, 15000) > 15000);
 }
 
 #[test]
 fn env_values() {
-    assert!(replay("env_values", heart_fuzz::env_values::run, 5000) > 5000);
+    assert!(replay("env_values", heart_fuzz::env_values::run, 15000) > 15000);
+}
+
+#[test]
+fn live_stream() {
+    assert!(replay("live_stream", heart_fuzz::live_stream::run, 5000) > 5000);
+}
+
+#[test]
+fn settings() {
+    assert!(replay("settings", heart_fuzz::settings::run, 15000) > 15000);
 }
 
 /// The replay can fail: a property that breaks on some input is caught.

@@ -36,7 +36,8 @@
 //!
 //! Modules, each importing only those listed before it (the suite checks the graph):
 //! - [`settings`]: the host's settings table (variable, flag, help, default, range), from which
-//!   `heart-host up`'s flags, a container's environment and the options' defaults are read;
+//!   `heart-host up`'s flags, a container's environment and the options' defaults are read
+//!   (the `heart-settings` crate, host/settings/, so the fuzz targets read it without Wasmtime);
 //! - [`response`]: responses the host makes itself; [`metrics`]: Prometheus metrics and their
 //!   label names;
 //! - [`runtime`]: the engine, compile cache, memory, and what a Wasm binary is;
@@ -57,7 +58,7 @@ pub mod metrics;
 pub mod presence;
 pub(crate) mod response;
 pub mod runtime;
-pub mod settings;
+pub use heart_settings as settings;
 
 pub use heart_manifest::{manifest, variables};
 

@@ -10,6 +10,7 @@
 //! - `oci`: OCI image-layout tarballs (rootfs, Wasm artifact, Spin) in `dist/oci/`.
 //! - `node-fixtures`: the node tests' pause image and rendered chart in `dist/node/`.
 //! - `check-wasmtime-serve`: the plain-WASI build under `wasmtime serve` (wasmtime-cli 50.0.1).
+//! - `fuzz`: cargo-fuzz on every target for N runs or minutes; new coverage kept as seeds.
 //! - `soak`: bounded load (all formats + beats) against the real host; figures and checks.
 //! - `vendor --check`: third_party/'s crates are the crates.io release plus their patch.
 //! - `test`: everything CI runs (fmt, clippy, build, unit/golden/property/integration tests).
@@ -21,6 +22,7 @@ mod cmd;
 #[cfg(test)]
 mod docs;
 mod foreground;
+mod fuzz;
 mod host_process;
 mod newcomer_rustup;
 mod node_fixtures;
@@ -110,6 +112,23 @@ enum Command {
     },
     /// Run everything CI runs: fmt, clippy, build and every test.
     Test,
+    /// Fuzz the targets in fuzz/ (all, or those named) with cargo-fuzz on a pinned nightly
+    /// (both installed once), each until --runs inputs or --minutes; inputs reaching new
+    /// coverage are kept in fuzz/seeds/ (the suite replays them). Prints executions, exec/s and
+    /// coverage per target, and writes heart-fuzz.json in the target dir.
+    Fuzz {
+        /// Longest each target runs, in minutes.
+        #[arg(long, default_value_t = 60)]
+        minutes: u64,
+        /// Inputs each target runs (it stops at this or at --minutes, whichever comes first).
+        #[arg(long, default_value_t = 10_000_000)]
+        runs: u64,
+        /// Targets fuzzed at once (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Targets to fuzz (default: all).
+        targets: Vec<String>,
+    },
     /// Measure the host: component vs native, vs `wasmtime serve`, instantiation, cold start,
     /// RSS, presence. Prints a table and writes target/heart-bench.json.
     Bench {
@@ -194,6 +213,19 @@ fn main() -> Result<()> {
         }
         Command::CheckWatch => watch_check::check(),
         Command::Test => test::suite(),
+        Command::Fuzz {
+            minutes,
+            runs,
+            jobs,
+            targets,
+        } => fuzz::fuzz(&fuzz::FuzzOptions {
+            minutes,
+            runs,
+            jobs: jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            }),
+            targets,
+        }),
         Command::NodeFixtures => node_fixtures::build(),
         Command::CheckWasmtimeServe => plain_wasi::check(),
         Command::BenchAgainst {

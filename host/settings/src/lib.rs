@@ -4,6 +4,8 @@
 //! and [`TABLE`] lists them: `heart-host up` builds its flags and their help from it
 //! ([`flags`]), the options' defaults come from it, and both entry points build [`Settings`]
 //! with [`Settings::from_lookup`], so they reject the same bad value with the same message.
+//! heart-host re-exports it as `heart_host::settings`.
+#![deny(missing_docs)]
 
 use std::fmt::Display;
 use std::ops::RangeInclusive;
