@@ -6,9 +6,11 @@
 
 pub mod api_request;
 pub mod beat_report;
+pub mod chart_values;
 pub mod config_and_render;
 pub mod config_files;
 pub mod env_values;
 pub mod live_stream;
+pub mod pod_template;
 pub mod settings;
 pub mod spin_manifest;

@@ -174,6 +174,16 @@ fn settings() {
     assert!(replay("settings", heart_fuzz::settings::run, 15000) > 15000);
 }
 
+#[test]
+fn pod_template() {
+    assert!(replay("pod_template", heart_fuzz::pod_template::run, 3000) > 3000);
+}
+
+#[test]
+fn chart_values() {
+    assert!(replay("chart_values", heart_fuzz::chart_values::run, 15000) > 15000);
+}
+
 /// The replay can fail: a property that breaks on some input is caught.
 #[test]
 #[should_panic(expected = "broke a property")]

@@ -9,11 +9,12 @@
 //! - [`keep_alive`]: one HTTP/1.1 connection reused for every request;
 //! - [`containerd`]: a private containerd with the heart shim on its PATH;
 //! - [`process`]: memory figures and process trees from `/proc`;
-//! - [`cri`] (feature `cri`): the kubelet's side of a node, over containerd's CRI.
+//! - [`cri`] (feature `cri`): the kubelet's side of a node, over containerd's CRI (feature
+//!   `pod-plan`: only its pod-template reader, for the fuzz targets).
 
 pub mod child;
 pub mod containerd;
-#[cfg(feature = "cri")]
+#[cfg(feature = "pod-plan")]
 pub mod cri;
 pub mod golden;
 pub mod keep_alive;

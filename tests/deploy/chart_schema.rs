@@ -96,29 +96,50 @@ fn schema_ranges_and_defaults_match_heart_core() {
     assert_eq!(config["color"]["default"], defaults.color.to_string());
 }
 
+/// The schema takes a colour exactly when heart-core does (names in lowercase): a hex pattern
+/// or one of the CSS names heart-core's colour parser knows, listed in full, so a typo fails
+/// `helm install` instead of every pod's pre-start check (found by the `chart_values` fuzz
+/// target: the old `[a-zA-Z]+` let `crimsonM` through).
 #[test]
-fn the_schema_colour_pattern_admits_what_heart_core_admits() {
+fn the_schema_colour_admits_what_heart_core_admits() {
     let config = config_schema();
-    let pattern = config["color"]["pattern"].as_str().expect("a pattern");
-    // The pattern is a pre-check (the Wasm validator and the host check names): every colour
-    // heart-core accepts must pass it, and malformed text must not.
-    let admitted = |s: &str| {
-        let hex = |h: &str| h.bytes().all(|b| b.is_ascii_hexdigit());
-        match s.strip_prefix('#') {
-            Some(h) => (h.len() == 3 || h.len() == 6) && hex(h),
-            None => !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphabetic()),
-        }
-    };
+    let choices = config["color"]["anyOf"]
+        .as_array()
+        .expect("a hex pattern or a name");
     assert_eq!(
-        pattern, "^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]+)$",
-        "update `admitted` with the pattern"
+        choices[0]["pattern"], "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$",
+        "update the hex check below with the pattern"
     );
-    for colour in ["crimson", "#fff", "#FF69B4", "HotPink"] {
-        assert!(heart_core::Color::parse(colour).is_ok(), "{colour}");
-        assert!(admitted(colour), "{colour}");
+    let names: std::collections::BTreeSet<String> = choices[1]["enum"]
+        .as_array()
+        .expect("the names")
+        .iter()
+        .map(|n| n.as_str().expect("a name").to_owned())
+        .collect();
+    let known: std::collections::BTreeSet<String> = csscolorparser::NAMED_COLORS
+        .keys()
+        .map(|n| n.as_str().to_owned())
+        .collect();
+    assert_eq!(
+        names, known,
+        "the schema lists every CSS name heart-core accepts, no other"
+    );
+    for name in &names {
+        assert!(heart_core::Color::parse(name).is_ok(), "{name}");
     }
-    for bad in ["#12", "rgb(1,2,3)", "not a colour", ""] {
+    let hex = |s: &str| {
+        s.strip_prefix('#').is_some_and(|h| {
+            (h.len() == 3 || h.len() == 6) && h.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+    };
+    for colour in ["#fff", "#FF69B4"] {
+        assert!(
+            hex(colour) && heart_core::Color::parse(colour).is_ok(),
+            "{colour}"
+        );
+    }
+    for bad in ["#12", "rgb(1,2,3)", "not a colour", "crimsonM", ""] {
         assert!(heart_core::Color::parse(bad).is_err(), "{bad}");
-        assert!(!admitted(bad), "{bad}");
+        assert!(!hex(bad) && !names.contains(bad), "{bad}");
     }
 }

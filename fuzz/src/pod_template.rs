@@ -1,0 +1,49 @@
+//! Fuzzes the node tests' kubelet side reading a rendered chart's pod template
+//! (`heart_testing::cri::PodPlan`): documents as `cargo xtask node-fixtures` writes them
+//! (`{"namespace", "documents": […]}`), plus the pod's ordinal. No input may panic; a refusal
+//! names the field (`Untranslated`: what is not translated; `Invalid`: its path, the value and
+//! what is accepted); a plan is pod `<StatefulSet name>-<ordinal>` in the namespace asked for,
+//! and each of its app containers is found by its name.
+
+use heart_testing::cri::{PlanError, PodPlan};
+use serde_json::Value;
+
+/// One fuzz input: panics on a broken property.
+pub fn run(data: &[u8]) {
+    let Ok(fixture) = serde_json::from_slice::<Value>(data) else {
+        return; // not JSON: serde_json's, not ours
+    };
+    let documents = fixture["documents"].as_array().cloned().unwrap_or_default();
+    let namespace = fixture["namespace"].as_str().unwrap_or("default");
+    let ordinal = fixture["ordinal"]
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0);
+    match PodPlan::from_rendered(&documents, namespace, ordinal) {
+        Ok(plan) => {
+            let workload = documents
+                .iter()
+                .find(|d| d["kind"] == "StatefulSet")
+                .expect("a plan comes from a StatefulSet");
+            let name = workload["metadata"]["name"].as_str().unwrap_or_default();
+            assert_eq!(plan.name, format!("{name}-{ordinal}"));
+            assert_eq!(plan.namespace, namespace);
+            for container in &plan.containers {
+                assert!(
+                    plan.container(&container.name).is_some(),
+                    "{} is not found by its name",
+                    container.name
+                );
+            }
+        }
+        Err(error) => {
+            match &error {
+                PlanError::Untranslated(what) => assert!(!what.is_empty()),
+                PlanError::Invalid { at, accepted, .. } => {
+                    assert!(!at.is_empty() && !accepted.is_empty(), "{error:?}");
+                }
+            }
+            assert!(!error.to_string().is_empty());
+        }
+    }
+}
