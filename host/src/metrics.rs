@@ -122,6 +122,9 @@ pub struct Metrics {
     /// `heart_wasm_pool_resident_bytes`: guest memory the pooling allocator keeps resident in
     /// slots no instance uses (reset in place for the next one), set on each scrape.
     pub pool_resident_bytes: IntGauge,
+    /// `heart_wasm_guest_cpu_seconds`: CPU time each instance's guest spent over its requests
+    /// (WASI 0.2 components), observed when the instance ends.
+    pub guest_cpu: Histogram,
     /// `heart_wasm_guest_memory_high_water_bytes`: the largest each instance's linear memory
     /// grew to (its initial size where it never grew), observed when the instance ends.
     pub guest_memory_high_water: Histogram,
@@ -205,6 +208,13 @@ impl Metrics {
             "heart_wasm_pool_resident_bytes",
             "Guest memory bytes kept resident in unused pooled slots, reset in place for the next instance.",
         )?;
+        let guest_cpu = Histogram::with_opts(
+            HistogramOpts::new(
+                "heart_wasm_guest_cpu_seconds",
+                "CPU time each ended instance's guest spent over its requests, host calls included (WASI 0.2 components).",
+            )
+            .buckets(exponential_buckets(0.000_01, 4.0, 10)?),
+        )?;
         let guest_memory_high_water = Histogram::with_opts(
             HistogramOpts::new(
                 "heart_wasm_guest_memory_high_water_bytes",
@@ -282,6 +292,7 @@ impl Metrics {
             Box::new(instantiation.clone()),
             Box::new(active_instances.clone()),
             Box::new(pool_resident_bytes.clone()),
+            Box::new(guest_cpu.clone()),
             Box::new(guest_memory_high_water.clone()),
             Box::new(guest_memory_grows.clone()),
             Box::new(guest_failures.clone()),
@@ -327,6 +338,7 @@ impl Metrics {
             instantiation,
             active_instances,
             pool_resident_bytes,
+            guest_cpu,
             guest_memory_high_water,
             guest_memory_grows,
             guest_failures,

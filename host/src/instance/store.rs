@@ -72,6 +72,8 @@ pub struct HostState {
     closing: Closing,
     /// The stream the instance is writing, if its request is one (and the stream is open).
     stream: Weak<StreamState>,
+    /// CPU time its guest has spent, over all its requests.
+    guest_cpu: std::time::Duration,
     /// Counts the instance as live from its instantiation until its store is dropped, however
     /// that happens (retired, expired, failed, or its request cancelled).
     counted: Option<LiveInstance>,
@@ -90,8 +92,9 @@ impl LiveInstance {
 }
 
 impl LiveInstance {
-    /// Records what the instance's memory did, as it ends.
-    fn record(&self, limits: &GuestLimits) {
+    /// Records what the instance's guest spent and its memory did, as it ends.
+    fn record(&self, guest_cpu: std::time::Duration, limits: &GuestLimits) {
+        self.0.guest_cpu.observe(guest_cpu.as_secs_f64());
         let memory = limits.memory();
         self.0
             .guest_memory_high_water
@@ -109,7 +112,7 @@ impl Drop for LiveInstance {
 impl Drop for HostState {
     fn drop(&mut self) {
         if let Some(live) = &self.counted {
-            live.record(&self.limits);
+            live.record(self.guest_cpu, &self.limits);
         }
     }
 }
@@ -160,6 +163,7 @@ impl HostState {
             instantiated_in: std::time::Duration::ZERO,
             closing,
             stream: Weak::new(),
+            guest_cpu: std::time::Duration::ZERO,
             counted: None,
         }
     }
@@ -190,6 +194,11 @@ impl HostState {
         } else {
             InstanceUse::Reused
         }
+    }
+
+    /// Adds CPU time its guest spent.
+    pub(crate) fn add_guest_cpu(&mut self, spent: std::time::Duration) {
+        self.guest_cpu += spent;
     }
 
     /// Counts a call from the guest into the host (the store's call hook, where installed).

@@ -25,6 +25,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::p2::types::{HostIncomingRequest, HostResponseOutparam};
 
 use crate::config::Snapshot;
+use crate::instance::cpu_time::{CpuMeter, metered};
 use crate::instance::factory::InstanceFactory;
 use crate::instance::failure::GuestFailure;
 use crate::instance::store::HostState;
@@ -102,10 +103,15 @@ impl DirectPool {
         timing.instance = live.store.data_mut().start_request();
         live.store.set_epoch_deadline(ticks(policy.request_timeout));
         let called = Instant::now();
-        let outcome = tokio::time::timeout(policy.request_timeout, exchange(&mut live, request))
-            .await
-            .unwrap_or_else(|_| Err(GuestFailure::out_of_time(policy.request_timeout)));
+        let cpu = CpuMeter::default();
+        let outcome = metered(
+            tokio::time::timeout(policy.request_timeout, exchange(&mut live, request)),
+            &cpu,
+        )
+        .await
+        .unwrap_or_else(|_| Err(GuestFailure::out_of_time(policy.request_timeout)));
         timing.guest = called.elapsed();
+        live.store.data_mut().add_guest_cpu(cpu.spent());
         timing.host_calls = self
             .factory
             .counts_host_calls()
@@ -145,11 +151,13 @@ impl DirectPool {
         let task_state = state.clone();
         let component = component.to_owned();
         tokio::spawn(async move {
+            let cpu = CpuMeter::default();
             let end = tokio::select! {
-                called = call.run(&mut live) => called.err(),
+                called = metered(call.run(&mut live), &cpu) => called.err(),
                 () = task_state.stalled(limit) => Some(GuestFailure::out_of_time(limit)),
                 () = task_state.hung_up() => None,
             };
+            live.store.data_mut().add_guest_cpu(cpu.spent());
             if let Some(failure) = end {
                 task_state.ended(if failure.is_timeout() {
                     StreamEnd::Stalled

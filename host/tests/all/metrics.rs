@@ -321,3 +321,34 @@ fn a_fresh_heart_svg_never_grows_guest_memory() {
         "the PNG's instance reached more than an SVG's: {text}"
     );
 }
+
+/// Each instance's guest CPU time is observed as it ends: an answer of a few lines costs a
+/// fraction of a millisecond, a guest spinning until its 1 s request timeout is charged what
+/// it ran (at least 0.1 s however loaded the machine: the clock counts only time on a core).
+#[test]
+fn each_instance_reports_the_cpu_its_guest_spent() {
+    let host = Host::start(Options {
+        wasm: "heart_faults.wasm",
+        args: &["--request-timeout-ms", "1000"],
+        ..Options::default()
+    });
+    assert_eq!(host.get("/", None).status, 200);
+    let text = after_instances_ended(&host, 1.0);
+    let quick = metric(&text, "heart_wasm_guest_cpu_seconds_sum", &[])
+        .unwrap_or_else(|| panic!("no heart_wasm_guest_cpu_seconds: {text}"));
+    assert!(
+        quick > 0.0 && quick < 0.05,
+        "a quick answer's guest CPU: {quick} s"
+    );
+    assert!(
+        host.get("/loop", None).status >= 500,
+        "the endless loop times out"
+    );
+    let text = after_instances_ended(&host, 2.0);
+    let spinning =
+        metric(&text, "heart_wasm_guest_cpu_seconds_sum", &[]).unwrap_or_default() - quick;
+    assert!(
+        (0.1..=1.5).contains(&spinning),
+        "a guest spinning for 1 s was charged {spinning} s"
+    );
+}
