@@ -5,6 +5,8 @@
 //! pod's pause container, run as ordinary Linux containers (runwasi decides that before asking
 //! this sandbox).
 
+pub mod dead_shim;
+
 use containerd_shim_wasm::sandbox::Sandbox;
 use containerd_shim_wasm::sandbox::context::RuntimeContext;
 use containerd_shim_wasm::shim::{Shim, Version, version};

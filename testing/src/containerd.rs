@@ -66,31 +66,35 @@ impl PrivateContainerd {
             debug = d.join("debug.sock"),
         );
         std::fs::write(d.join("config.toml"), config).expect("config");
-        let log = std::fs::File::create(d.join("containerd.log")).expect("log");
-        let path = format!(
-            "{}:{}",
-            bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let child = Command::new("containerd")
-            .arg("--config")
-            .arg(d.join("config.toml"))
-            .env("PATH", path)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("containerd could not start: {e} (install Debian's `containerd`)")
-            });
+        let child = spawn_daemon(d);
         let mut ctrd = PrivateContainerd {
             child: Running::new(child, STOP_GRACE),
             dir,
             address,
         };
+        ctrd.wait_answering();
+        ctrd
+    }
+
+    /// Kills containerd with SIGKILL — its shims, detached, keep running their containers, as
+    /// on a node whose containerd crashed or was upgraded — and starts it again on the same
+    /// config and state, waiting until it answers. Returns how long it did not answer.
+    pub fn kill_and_restart(&mut self) -> Duration {
+        let down = Instant::now();
+        crate::child::send(self.child.pid(), Signal::SIGKILL);
+        let _ = self.child.child_mut().wait();
+        let child = spawn_daemon(self.dir.path());
+        self.child = Running::new(child, STOP_GRACE);
+        self.wait_answering();
+        down.elapsed()
+    }
+
+    /// Waits (30 s at most) until `ctr version` answers; panics with containerd's log if it
+    /// exits or does not answer.
+    fn wait_answering(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let ok = ctrd
+            let ok = self
                 .ctr()
                 .arg("version")
                 .stdout(Stdio::null())
@@ -98,19 +102,18 @@ impl PrivateContainerd {
                 .status()
                 .is_ok_and(|s| s.success());
             if ok {
-                break;
+                return;
             }
-            if let Ok(Some(status)) = ctrd.child.child_mut().try_wait() {
-                panic!("containerd exited ({status}):\n{}", ctrd.log());
+            if let Ok(Some(status)) = self.child.child_mut().try_wait() {
+                panic!("containerd exited ({status}):\n{}", self.log());
             }
             assert!(
                 Instant::now() < deadline,
                 "containerd did not answer within 30 s:\n{}",
-                ctrd.log()
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        ctrd
     }
 
     /// A `ctr` command against this containerd.
@@ -262,6 +265,32 @@ impl PrivateContainerd {
             .filter(|&pid| crate::process::command_line(pid).contains(&needle))
             .collect()
     }
+}
+
+/// Starts containerd on the config in `dir` (made by [`PrivateContainerd::start_with`]), the
+/// shim in `dir/bin` on its PATH, its output appended to `dir/containerd.log`.
+fn spawn_daemon(dir: &Path) -> std::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("containerd.log"))
+        .expect("containerd's log");
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new("containerd")
+        .arg("--config")
+        .arg(dir.join("config.toml"))
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("containerd could not start: {e} (install Debian's `containerd`)")
+        })
 }
 
 /// A container id unique to this test process (the shim keeps container state in a directory

@@ -1,5 +1,7 @@
 //! The shim's tests, one binary: under real containerd with `ctr` (`containerd`), and the
-//! chart's pod through containerd's CRI as a kubelet runs it (`node`). Both need root.
+//! chart's pod through containerd's CRI as a kubelet runs it (`node`), and that pod through a
+//! node's daemons dying (`node_faults`). All need root.
 
 mod containerd;
 mod node;
+mod node_faults;

@@ -12,21 +12,30 @@ use heart_testing::cri::node::{probe_once, probe_until_success};
 use heart_testing::cri::{Fixtures, Node, Pod, PodFailure, PodPlan};
 use k8s_cri::v1 as cri;
 
-const APP: &str = "heart-display";
-const INIT: &str = "validate-config";
+pub(crate) const APP: &str = "heart-display";
+pub(crate) const INIT: &str = "validate-config";
 
-fn shim() -> &'static std::path::Path {
+pub(crate) fn shim() -> &'static std::path::Path {
     env!("CARGO_BIN_EXE_containerd-shim-heart-v1").as_ref()
 }
 
+/// Held by each test that runs the chart's app: it listens on the node's network at the
+/// chart's port, so one such pod runs at a time.
+pub(crate) fn one_app_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static APP_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    APP_PORT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Pod 0 of the chart's StatefulSet.
-fn chart_pod() -> PodPlan {
+pub(crate) fn chart_pod() -> PodPlan {
     let fixtures = Fixtures::load();
     PodPlan::from_rendered(&fixtures.documents, &fixtures.namespace, 0)
         .unwrap_or_else(|e| panic!("the chart's pod template: {e}"))
 }
 
-fn url(port: u16, path: &str) -> String {
+pub(crate) fn url(port: u16, path: &str) -> String {
     format!("http://127.0.0.1:{port}{path}")
 }
 
@@ -37,7 +46,7 @@ fn get_text(url: &str) -> String {
         .unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
-fn status(node: &Node, id: &str) -> cri::ContainerStatus {
+pub(crate) fn status(node: &Node, id: &str) -> cri::ContainerStatus {
     node.status(id)
         .expect("ContainerStatus")
         .status
@@ -59,6 +68,7 @@ fn proc_status(pid: u32) -> heart_testing::process::Status {
 
 #[test]
 fn the_charts_pod_runs_on_the_node_as_the_kubelet_runs_it() {
+    let _port = one_app_at_a_time();
     let plan = chart_pod();
     let app = plan.container(APP).expect("the app container").clone();
     let port = *app.ports.get("http").expect("the http port");
@@ -321,13 +331,20 @@ fn stops_gracefully_with_a_request_in_flight(node: &Node, pod: &Pod, port: u16) 
 
 /// `StopPodSandbox` and `RemovePodSandbox`: no sandbox, container, shim, mount or cgroup is
 /// left.
-fn leaves_nothing_behind(node: &Node, pod: &Pod) {
+pub(crate) fn leaves_nothing_behind(node: &Node, pod: &Pod) {
     let socket = node.containerd().shim_socket("k8s.io", &pod.sandbox_id);
     assert!(
         socket.exists(),
         "the pod's shim socket {}",
         socket.display()
     );
+    removed_without_a_trace(node, pod);
+}
+
+/// `StopPodSandbox` and `RemovePodSandbox` (the pod's shim alive or not): no sandbox,
+/// container, shim, socket, mount or cgroup is left.
+pub(crate) fn removed_without_a_trace(node: &Node, pod: &Pod) {
+    let socket = node.containerd().shim_socket("k8s.io", &pod.sandbox_id);
     node.remove_pod(pod).expect("the pod removed");
     let sandboxes = node.sandboxes().expect("ListPodSandbox");
     let containers = node.containers().expect("ListContainers");

@@ -142,6 +142,17 @@ impl Node {
         }
     }
 
+    /// Kills the node's containerd (SIGKILL) and starts it again on the same state, as after
+    /// a crash; the kubelet's connection is made anew. Returns how long containerd did not
+    /// answer.
+    pub fn restart_containerd(&mut self) -> Duration {
+        let containerd = self.containerd.as_mut().expect("taken only on drop");
+        let down = containerd.kill_and_restart();
+        self.cri = CriClient::connect(containerd.address())
+            .unwrap_or_else(|e| panic!("reconnecting to CRI: {e}\n{}", containerd.log()));
+        down
+    }
+
     /// The node's containerd.
     pub fn containerd(&self) -> &PrivateContainerd {
         self.containerd.as_ref().expect("taken only on drop")
@@ -293,10 +304,20 @@ impl Node {
         let remove = cri::RemovePodSandboxRequest { pod_sandbox_id: id };
         self.cri
             .runtime(|mut c| async move { c.remove_pod_sandbox(remove).await })?;
-        // The kubelet's own pod cgroup; one the runtime left a container cgroup in stays, for
+        // The kubelet's own pod cgroup, removed by its housekeeping once the runtime has
+        // removed the containers' (after a dead shim that is containerd's clean-up, which runs
+        // on its own); one the runtime leaves a container cgroup in stays, after 10 s, for
         // `cgroups_left` to report.
-        for dir in cgroup_dirs(&self.pod_cgroup(&pod.plan)) {
-            let _ = std::fs::remove_dir(dir);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let dirs = cgroup_dirs(&self.pod_cgroup(&pod.plan));
+            for dir in &dirs {
+                let _ = std::fs::remove_dir(dir);
+            }
+            if cgroup_dirs(&self.pod_cgroup(&pod.plan)).is_empty() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
         Ok(())
     }

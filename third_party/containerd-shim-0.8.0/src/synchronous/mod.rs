@@ -245,6 +245,16 @@ where
         "delete" => {
             std::thread::spawn(move || handle_signals(signals));
             let response = shim.delete_shim()?;
+            // heart-display patch: a shim that was killed (SIGKILL, the OOM killer) never
+            // removed its socket; containerd runs `delete` in the bundle once it has died, so
+            // remove the socket the bundle's `address` file names — if nothing answers on it: a
+            // pod's containers share one shim, whose socket a sibling's `delete` must leave.
+            #[cfg(unix)]
+            if let Ok(address) = read_address() {
+                if std::os::unix::net::UnixStream::connect(parse_sockaddr(&address)).is_err() {
+                    remove_socket_silently(&address);
+                }
+            }
             let stdout = std::io::stdout();
             let mut locked = stdout.lock();
             response.write_to_writer(&mut locked)?;
