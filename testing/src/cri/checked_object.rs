@@ -45,7 +45,7 @@ pub(super) type Result<T> = std::result::Result<T, PlanError>;
 pub(super) fn millicores(text: &str) -> Option<i64> {
     match text.strip_suffix('m') {
         Some(milli) => milli.parse().ok(),
-        None => text.parse::<i64>().ok().map(|cores| cores * 1000),
+        None => text.parse::<i64>().ok()?.checked_mul(1000),
     }
 }
 
@@ -53,10 +53,24 @@ pub(super) fn bytes(text: &str) -> Option<i64> {
     let units = [("Ki", 1 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30)];
     for (suffix, factor) in units {
         if let Some(n) = text.strip_suffix(suffix) {
-            return n.parse::<i64>().ok().map(|n| n * factor);
+            // A quantity past i64 is no quantity (found by the pod_template fuzz target).
+            return n.parse::<i64>().ok()?.checked_mul(factor);
         }
     }
     text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_past_i64_are_refused() {
+        assert_eq!(bytes("256Mi"), Some(256 << 20));
+        assert_eq!(bytes("9223372036854775807Gi"), None);
+        assert_eq!(millicores("2"), Some(2000));
+        assert_eq!(millicores("9223372036854775807"), None);
+    }
 }
 
 /// A JSON object whose keys are checked off as they are read.
