@@ -227,6 +227,8 @@ fn fuzz_one(target: &str, options: &FuzzOptions) -> Result<Outcome> {
         .arg(&seeds)
         .arg(&corpus)
         .arg(format!("-timeout={INPUT_TIMEOUT_SECS}"))
+        // Where an input that crashes the merge goes (not the checkout).
+        .arg(format!("-artifact_prefix={}/", findings.display()))
         .output()
         .with_context(|| format!("merging into {}", seeds.display()))?;
     if !merge.status.success() {
