@@ -322,9 +322,9 @@ fn a_fresh_heart_svg_never_grows_guest_memory() {
     );
 }
 
-/// Each instance's guest CPU time is observed as it ends: an answer of a few lines costs a
-/// fraction of a millisecond, a guest spinning until its 1 s request timeout is charged what
-/// it ran (at least 0.1 s however loaded the machine: the clock counts only time on a core).
+/// Each instance's guest time on a thread is observed as it ends: an answer of a few lines
+/// costs a fraction of a millisecond, a guest spinning until its 1 s request timeout is
+/// charged about that second.
 #[test]
 fn each_instance_reports_the_cpu_its_guest_spent() {
     let host = Host::start(Options {
