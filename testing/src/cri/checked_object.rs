@@ -60,19 +60,6 @@ pub(super) fn bytes(text: &str) -> Option<i64> {
     text.parse().ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantities_past_i64_are_refused() {
-        assert_eq!(bytes("256Mi"), Some(256 << 20));
-        assert_eq!(bytes("9223372036854775807Gi"), None);
-        assert_eq!(millicores("2"), Some(2000));
-        assert_eq!(millicores("9223372036854775807"), None);
-    }
-}
-
 /// A JSON object whose keys are checked off as they are read.
 pub(super) struct Object<'a> {
     pub(super) at: String,
@@ -199,5 +186,18 @@ impl<'a> Object<'a> {
             Some(key) => Err(PlanError::Untranslated(format!("{}.{key}", self.at))),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_past_i64_are_refused() {
+        assert_eq!(bytes("256Mi"), Some(256 << 20));
+        assert_eq!(bytes("9223372036854775807Gi"), None);
+        assert_eq!(millicores("2"), Some(2000));
+        assert_eq!(millicores("9223372036854775807"), None);
     }
 }
