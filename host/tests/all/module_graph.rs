@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use syn::visit::Visit;
 
 /// The top-level modules from the bottom layer up: a module may import those before it.
-const LAYERS: [&str; 10] = [
-    "settings",
+const LAYERS: [&str; 9] = [
     "response",
     "metrics",
     "runtime",
