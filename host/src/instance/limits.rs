@@ -1,6 +1,6 @@
-//! An instance's resource limits, and what its memory did under them: the size its linear
-//! memory started at, the largest it grew to and how often it grew — for the
-//! `heart_wasm_guest_memory_*` metrics when the instance ends.
+//! An instance's resource limits, and what its memory did under them: the largest size its
+//! linear memory reached and how often it grew — for the `heart_wasm_guest_memory_*` metrics
+//! when the instance ends.
 
 use wasmtime::{ResourceLimiter, StoreLimits};
 
@@ -15,9 +15,7 @@ pub struct GuestLimits {
 /// several).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemoryUse {
-    /// The size its memory was created with (the component's initial memory).
-    pub initial: usize,
-    /// The largest size it reached.
+    /// The largest size it reached (its initial size where it never grew).
     pub high_water: usize,
     /// `memory.grow` calls that succeeded after it was created.
     pub grows: u64,
@@ -47,10 +45,8 @@ impl ResourceLimiter for GuestLimits {
     ) -> wasmtime::Result<bool> {
         let allowed = self.limits.memory_growing(current, desired, maximum)?;
         if allowed {
-            // Wasmtime asks with `current == 0` when it creates a memory.
-            if current == 0 {
-                self.memory.initial = self.memory.initial.max(desired);
-            } else {
+            // Wasmtime asks with `current == 0` when it creates a memory: not a grow.
+            if current != 0 {
                 self.memory.grows += 1;
             }
             self.memory.high_water = self.memory.high_water.max(desired);
@@ -110,7 +106,7 @@ mod tests {
     }
 
     #[test]
-    fn creation_sets_the_initial_size_and_later_grows_are_counted() {
+    fn creation_sets_the_high_water_and_later_grows_are_counted() {
         let mut guest = limits(10 << 16);
         assert!(grow(&mut guest, 0, 2 << 16));
         assert!(grow(&mut guest, 2 << 16, 3 << 16));
@@ -118,7 +114,6 @@ mod tests {
         assert_eq!(
             guest.memory(),
             MemoryUse {
-                initial: 2 << 16,
                 high_water: 5 << 16,
                 grows: 2
             }
@@ -133,7 +128,6 @@ mod tests {
         assert_eq!(
             guest.memory(),
             MemoryUse {
-                initial: 2 << 16,
                 high_water: 2 << 16,
                 grows: 0
             }

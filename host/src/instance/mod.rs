@@ -4,7 +4,7 @@
 //!   WASI version;
 //! - [`wasi_p2`]: WASI 0.2, called in the request's task, with an idle-instance pool;
 //! - [`wasi_p3`]: WASI 0.3, through `wasmtime-wasi-http`'s `ProxyHandler` workers;
-//! - [`cpu_time`]: the CPU time a guest spends, from the thread's clock around each poll;
+//! - [`cpu_time`]: the time a guest runs on a worker thread, from the clock around each poll;
 //! - [`factory`]: makes an instance's store (variables, limits, deadline) and counts instances;
 //! - [`linker`]: the host interfaces every component is linked against;
 //! - [`wasi_config`]: `wasi:config/store`, how guests read their config snapshot;

@@ -72,7 +72,7 @@ pub struct HostState {
     closing: Closing,
     /// The stream the instance is writing, if its request is one (and the stream is open).
     stream: Weak<StreamState>,
-    /// CPU time its guest has spent, over all its requests.
+    /// Time its guest has run on a worker thread, over all its requests ([`super::cpu_time`]).
     guest_cpu: std::time::Duration,
     /// Counts the instance as live from its instantiation until its store is dropped, however
     /// that happens (retired, expired, failed, or its request cancelled).
@@ -89,9 +89,7 @@ impl LiveInstance {
         metrics.active_instances.inc();
         Self(metrics)
     }
-}
 
-impl LiveInstance {
     /// Records what the instance's guest spent and its memory did, as it ends.
     fn record(&self, guest_cpu: std::time::Duration, limits: &GuestLimits) {
         self.0.guest_cpu.observe(guest_cpu.as_secs_f64());
@@ -196,7 +194,7 @@ impl HostState {
         }
     }
 
-    /// Adds CPU time its guest spent.
+    /// Adds time its guest ran on a worker thread.
     pub(crate) fn add_guest_cpu(&mut self, spent: std::time::Duration) {
         self.guest_cpu += spent;
     }

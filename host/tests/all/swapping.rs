@@ -17,10 +17,10 @@ const SWAP_MIB: u32 = 128;
 const PAGE: u64 = 4096;
 /// How the pooling allocator names a module's memory image (compiled without the cache).
 const IMAGE_MAPPING: &str = "memfd:wasm-memory-image";
-/// The guest memory the pooling allocator resets in place rather than decommits: its first
-/// 2 MiB (`KEEP_RESIDENT_BYTES`, host/src/runtime/engine.rs) — the region where a swapped
-/// dirty page the reset does not see survives to the next instance.
-const KEPT_RESIDENT: u64 = 2 << 20;
+/// The guest memory the pooling allocator resets in place rather than decommits (its first
+/// `KEEP_RESIDENT_BYTES`): the region where a swapped dirty page the reset does not see
+/// survives to the next instance.
+const KEPT_RESIDENT: u64 = heart_host::runtime::engine::KEEP_RESIDENT_BYTES as u64;
 
 /// A swap file in use until dropped.
 pub struct SwapFile {
