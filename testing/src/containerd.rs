@@ -81,7 +81,7 @@ impl PrivateContainerd {
     /// config and state, waiting until it answers. Returns how long it did not answer.
     pub fn kill_and_restart(&mut self) -> Duration {
         let down = Instant::now();
-        crate::child::send(self.child.pid(), Signal::SIGKILL);
+        self.child.signal(Signal::SIGKILL);
         let _ = self.child.child_mut().wait();
         let child = spawn_daemon(self.dir.path());
         self.child = Running::new(child, STOP_GRACE);
