@@ -14,3 +14,4 @@ pub mod live_stream;
 pub mod pod_template;
 pub mod settings;
 pub mod spin_manifest;
+pub mod trace_context;

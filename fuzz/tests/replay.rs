@@ -184,6 +184,11 @@ fn chart_values() {
     assert!(replay("chart_values", heart_fuzz::chart_values::run, 15000) > 15000);
 }
 
+#[test]
+fn trace_context() {
+    assert!(replay("trace_context", heart_fuzz::trace_context::run, 15000) > 15000);
+}
+
 /// The replay can fail: a property that breaks on some input is caught.
 #[test]
 #[should_panic(expected = "broke a property")]

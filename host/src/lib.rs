@@ -38,6 +38,9 @@
 //! - [`settings`]: the host's settings table (variable, flag, help, default, range), from which
 //!   `heart-host up`'s flags, a container's environment and the options' defaults are read
 //!   (the `heart-settings` crate, host/settings/, so the fuzz targets read it without Wasmtime);
+//! - [`traces`]: OpenTelemetry traces — the `OTEL_*` settings, the client's `traceparent`, a
+//!   request's spans and their export off the request path (the `heart-traces` crate,
+//!   host/traces/, so the fuzz targets read `traceparent` without Wasmtime);
 //! - [`response`]: responses the host makes itself; [`metrics`]: Prometheus metrics and their
 //!   label names;
 //! - [`runtime`]: the engine, compile cache, memory, and what a Wasm binary is;
@@ -59,6 +62,7 @@ pub mod presence;
 pub(crate) mod response;
 pub mod runtime;
 pub use heart_settings as settings;
+pub use heart_traces as traces;
 
 pub use heart_manifest::{manifest, variables};
 

@@ -159,9 +159,22 @@ pub struct Metrics {
     pub live_streams_ended: IntCounterVec,
     /// `heart_live_stream_duration_seconds`: how long streams ran.
     pub live_stream_duration: Histogram,
+    /// `heart_trace_spans_total{outcome}`: spans exported, dropped (queue full) or failed
+    /// (the collector refused or did not answer) — zero while traces are off.
+    pub trace_spans: IntCounterVec,
 }
 
 impl Metrics {
+    /// The span counters the trace exporter keeps.
+    pub fn span_counters(&self) -> crate::traces::SpanCounters {
+        let outcome = |name: &str| self.trace_spans.with_label_values(&[name]);
+        crate::traces::SpanCounters {
+            exported: outcome("exported"),
+            dropped: outcome("dropped"),
+            failed: outcome("failed"),
+        }
+    }
+
     /// Registers every metric (and the process collector) for `identity`.
     pub fn new(identity: &Identity) -> Result<Self, prometheus::Error> {
         let labels = HashMap::from([
@@ -284,6 +297,13 @@ impl Metrics {
                 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
             ]),
         )?;
+        let trace_spans = IntCounterVec::new(
+            Opts::new(
+                "heart_trace_spans_total",
+                "Spans by what became of them: exported, dropped (the export queue was full) or failed (the collector refused them or did not answer in time).",
+            ),
+            &["outcome"],
+        )?;
         let build_info = build_info()?;
         for collector in [
             Box::new(beats.clone()) as Box<dyn prometheus::core::Collector>,
@@ -308,6 +328,7 @@ impl Metrics {
             Box::new(live_streams.clone()),
             Box::new(live_streams_ended.clone()),
             Box::new(live_stream_duration.clone()),
+            Box::new(trace_spans.clone()),
             Box::new(build_info),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
@@ -328,6 +349,9 @@ impl Metrics {
         }
         for end in StreamEnd::ALL {
             live_streams_ended.with_label_values(&[end.label()]);
+        }
+        for outcome in ["exported", "dropped", "failed"] {
+            trace_spans.with_label_values(&[outcome]);
         }
         config_generation.set(1);
         let metrics = Self {
@@ -354,6 +378,7 @@ impl Metrics {
             live_streams,
             live_streams_ended,
             live_stream_duration,
+            trace_spans,
         };
         metrics.mark_config_applied();
         Ok(metrics)

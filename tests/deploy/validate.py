@@ -335,6 +335,38 @@ def check_workloads(rendered: dict[str, list[dict]]) -> None:
     ok("workloads: identity env, locked-down securityContext, Wasm init validator (heart) or SPIN_VARIABLE_* (Spin)")
 
 
+def check_tracing(rendered: dict[str, list[dict]]) -> None:
+    """Traces on (ci/tracing.yaml): the app gets the standard OTEL_* variables and the
+    NetworkPolicy lets spans out to the collector's port (and DNS); off: neither."""
+    for label, docs in rendered.items():
+        values = {} if label == "default values" else yaml.safe_load((CHART / "ci" / label).read_text())
+        endpoint = values.get("tracing", {}).get("otlpEndpoint", "")
+        workload = next(d for d in docs if d["kind"] in {"StatefulSet", "Deployment"})
+        env = {e["name"]: e.get("value") for e in workload["spec"]["template"]["spec"]["containers"][0]["env"]}
+        policy = next((d for d in docs if d["kind"] == "NetworkPolicy"), None)
+        if not endpoint:
+            if any(name.startswith("OTEL_") for name in env):
+                fail(f"{label}: OTEL_* set with tracing off: {env}")
+            if policy and policy["spec"]["egress"] != []:
+                fail(f"{label}: egress allowed with tracing off: {policy['spec']['egress']}")
+            continue
+        expected = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            "OTEL_RESOURCE_ATTRIBUTES": "k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE)",
+            "OTEL_SERVICE_NAME": values["tracing"].get("serviceName"),
+        }
+        for name, value in expected.items():
+            if env.get(name) != value:
+                fail(f"{label}: {name} is {env.get(name)!r}, expected {value!r}")
+        if policy is None:
+            fail(f"{label}: the values enable a NetworkPolicy, none rendered")
+        ports = [p for rule in policy["spec"]["egress"] for p in rule["ports"]]
+        port = urllib.parse.urlparse(endpoint).port or 4318
+        if {"port": port, "protocol": "TCP"} not in ports or {"port": 53, "protocol": "UDP"} not in ports:
+            fail(f"{label}: egress does not reach the collector's port {port} and DNS: {ports}")
+    ok("tracing: OTEL_* env and egress to the collector only when an endpoint is set")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -516,6 +548,7 @@ def main() -> None:
         if any(d["kind"] == "PrometheusRule" for d in docs):
             check_rules(label, docs)
     check_workloads(rendered)
+    check_tracing(rendered)
     check_documented_install()
     check_dashboard()
     check_schema()

@@ -5,7 +5,8 @@
 //! - `watch`: `up`, rebuilding on each change and swapping it in (our `spin watch`).
 //! - `bench`: the host's performance figures (ratios in one run): table + JSON.
 //! - `bench-against`: this checkout's host vs other commits' builds, interleaved in one run.
-//! - `bench-wire`: compression and HTTP/2 against identity and HTTP/1.1, per `/heart.svg`.
+//! - `bench-wire`: compression, HTTP/2 and exported traces against identity, HTTP/1.1 and
+//!   traces off, per `/heart.svg`.
 //! - `page-bench`: the page's first frame and transfer size in headless Chromium.
 //! - `oci`: OCI image-layout tarballs (rootfs, Wasm artifact, Spin) in `dist/oci/`.
 //! - `node-fixtures`: the node tests' pause image and rendered chart in `dist/node/`.
@@ -164,7 +165,8 @@ enum Command {
         rounds: usize,
     },
     /// Measure the wire per /heart.svg: the server's CPU per request with gzip and Brotli
-    /// against identity, and HTTP/2 against HTTP/1.1 (h2load, interleaved rounds).
+    /// against identity, HTTP/2 against HTTP/1.1, and traces exported over OTLP against traces
+    /// off (h2load, interleaved rounds).
     BenchWire {
         /// Seconds of load per scenario and round.
         #[arg(long, default_value_t = 4)]

@@ -68,3 +68,15 @@ ServiceMonitor names after the Service. */}}
 {{- define "heart-display.requestRateQuery" -}}
 sum(rate(heart_http_requests_total{namespace="{{ .Release.Namespace }}",job="{{ include "heart-display.fullname" . }}"}[1m]))
 {{- end -}}
+
+{{/*
+The TCP port of an OTLP/HTTP endpoint URL (the context): the one it names, else OTLP/HTTP's 4318.
+*/}}
+{{- define "heart-display.otlpPort" -}}
+{{- $host := (urlParse .).host -}}
+{{- if regexMatch ":[0-9]+$" $host -}}
+{{- regexFind "[0-9]+$" $host -}}
+{{- else -}}
+4318
+{{- end -}}
+{{- end }}

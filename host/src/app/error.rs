@@ -50,6 +50,12 @@ pub enum AppError {
     /// The engine could not be created.
     #[error("creating the Wasmtime engine: {0}")]
     Engine(String),
+    /// An `OTEL_*` trace setting is invalid.
+    #[error("traces: {0}")]
+    TraceSettings(#[from] crate::traces::TraceSettingsError),
+    /// The trace exporter could not start.
+    #[error("traces: {0}")]
+    TraceExport(#[from] crate::traces::ExportError),
     /// Metrics could not be registered.
     #[error("registering metrics: {0}")]
     Metrics(#[from] prometheus::Error),

@@ -23,6 +23,7 @@ use crate::runtime::engine::{self, EngineOptions, EpochTicker};
 use crate::runtime::heap;
 use crate::runtime::wasm_kind::{self, WasmKind};
 use crate::settings::Settings;
+use crate::traces::{KeyValue, TraceSettings, Tracer};
 use crate::variables;
 
 /// How to load an app.
@@ -154,6 +155,14 @@ impl App {
         let linker = linker::build(&engine.engine, concurrent)
             .map_err(|e| AppError::Engine(format!("{e:#}")))?;
         let metrics = Arc::new(Metrics::new(&Identity::from_env(&env))?);
+        let tracer = match TraceSettings::from_lookup(&env, &manifest.application.name)? {
+            Some(settings) => Some(Tracer::start(
+                &settings,
+                pod_attributes(&env),
+                metrics.span_counters(),
+            )?),
+            None => None,
+        };
         let templates = ids
             .iter()
             .map(|id| ((*id).to_owned(), manifest.component[*id].variables.clone()))
@@ -218,6 +227,7 @@ impl App {
             sources,
             config,
             metrics,
+            tracer,
             presence: Presence::default(),
             closing,
             engine,
@@ -243,6 +253,27 @@ where
             .or_insert(pod);
     }
     environment
+}
+
+/// The pod's identity as trace resource attributes, from the Kubernetes downward API variables
+/// the chart sets (`POD_NAME`, `POD_NAMESPACE`), looked up with `env`; the host's name outside
+/// a pod.
+fn pod_attributes<F>(env: &F) -> Vec<KeyValue>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    match (set(POD_NAME_VARIABLE), set("POD_NAMESPACE")) {
+        (None, None) => vec![KeyValue::new(
+            "host.name",
+            Identity::from_env(|_| None).pod_name,
+        )],
+        (pod, namespace) => pod
+            .map(|pod| KeyValue::new("k8s.pod.name", pod))
+            .into_iter()
+            .chain(namespace.map(|ns| KeyValue::new("k8s.namespace.name", ns)))
+            .collect(),
+    }
 }
 
 /// Where an app's Wasm comes from.

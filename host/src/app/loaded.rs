@@ -18,6 +18,7 @@ use crate::metrics::Metrics;
 use crate::presence::Presence;
 use crate::runtime::engine::{EpochTicker, HostEngine};
 use crate::runtime::heap;
+use crate::traces::Tracer;
 
 /// A loaded application.
 #[derive(Debug)]
@@ -35,6 +36,8 @@ pub struct App {
     pub(super) sources: Option<Sources>,
     pub(super) config: Arc<LayeredConfig>,
     pub(super) metrics: Arc<Metrics>,
+    /// Where requests' spans go; `None` when traces are off.
+    pub(super) tracer: Option<Tracer>,
     pub(super) presence: Presence,
     /// Whether open streams are asked to end (shutdown).
     pub(super) closing: Closing,
@@ -67,6 +70,12 @@ impl App {
     /// The host's metrics.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// Where requests' spans go; `None` when traces are off (no `OTEL_EXPORTER_OTLP_*`
+    /// endpoint).
+    pub fn tracer(&self) -> Option<&Tracer> {
+        self.tracer.as_ref()
     }
 
     /// The client presence table.

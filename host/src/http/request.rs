@@ -3,32 +3,104 @@
 //! server's concurrency and, for a stream, the stream limit), then counted and timed under its
 //! bounded `route` label with its `Server-Timing` header.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
+use tracing::Instrument;
 use wasmtime_wasi_http::WasiBody;
 
 use crate::http::host_routes;
 use crate::http::shared::Shared;
 use crate::http::target::Target;
 use crate::http::{compression, server_timing, stream_limit};
-use crate::instance::{Component, Timing};
+use crate::instance::{Component, InstanceUse, Timing};
 use crate::response::{declared_length, error};
+use crate::traces::{ComponentCall, RequestOutcome, RequestTrace, Tracer, remote_parent};
+
+/// Answers one request and records it in the metrics (and, when traces are on, its spans).
+pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<WasiBody> {
+    let started = Instant::now();
+    match shared.app.tracer() {
+        None => answer(shared, request, started).await.response,
+        Some(tracer) => traced(shared, tracer, request, started).await,
+    }
+}
+
+/// [`answer`] within the request's trace (the client's, if it sent a `traceparent`): its log
+/// lines carry the trace id, and its spans are handed to `tracer` after it.
+async fn traced(
+    shared: &Shared,
+    tracer: &Tracer,
+    request: Request<Incoming>,
+    started: Instant,
+) -> Response<WasiBody> {
+    let trace = RequestTrace::begin(remote_parent(request.headers()), started);
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let log = tracing::info_span!("request", trace_id = %trace.trace_id());
+    let Answered {
+        response,
+        route,
+        component,
+        timing,
+    } = answer(shared, request, started).instrument(log).await;
+    let call = component
+        .as_deref()
+        .zip(timing)
+        .and_then(|(component, timing)| {
+            Some(ComponentCall {
+                id: &component.id,
+                started: timing.started?,
+                instantiated: match timing.instance {
+                    InstanceUse::Fresh { instantiate } => Some(instantiate),
+                    _ => None,
+                },
+                reused: timing.instance == InstanceUse::Reused,
+                guest: timing.guest,
+            })
+        });
+    let outcome = RequestOutcome {
+        method: method.as_str(),
+        route,
+        path: &path,
+        status: response.status().as_u16(),
+        ended: Instant::now(),
+        component: call,
+    };
+    tracer.record(&trace, &outcome);
+    response
+}
+
+/// A request answered, with what its trace needs.
+struct Answered<'a> {
+    response: Response<WasiBody>,
+    /// Its `route` label.
+    route: &'a str,
+    /// The component that answered, if one did.
+    component: Option<Arc<Component>>,
+    timing: Option<Timing>,
+}
 
 /// Answers one request and records it in the metrics.
-pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Response<WasiBody> {
-    let started = std::time::Instant::now();
+async fn answer(shared: &Shared, request: Request<Incoming>, started: Instant) -> Answered<'_> {
     let path = request.uri().path();
     // heart-core decides what a heart frame is; a frame served is a beat.
     let is_frame = heart_core::api::is_frame(path);
     let target = Target::resolve(shared, path);
     let route = target.label();
     let streaming = matches!(target, Target::Component { streams: true, .. });
+    let mut answering = None;
     let (mut response, timing) = match target {
         Target::Host(own) => (host_routes::answer(shared, own, request).await, None),
         Target::Component {
             component, streams, ..
-        } => component_answer(shared, &component, streams, request).await,
+        } => {
+            let answered = component_answer(shared, &component, streams, request).await;
+            answering = Some(component);
+            answered
+        }
         Target::NotFound => (
             error(StatusCode::NOT_FOUND, "no component serves this path"),
             None,
@@ -54,7 +126,12 @@ pub(crate) async fn handle(shared: &Shared, request: Request<Incoming>) -> Respo
     if is_frame && response.status() == StatusCode::OK {
         metrics.beats.inc();
     }
-    response
+    Answered {
+        response,
+        route,
+        component: answering,
+        timing,
+    }
 }
 
 /// The answer of the component whose manifest route matched, within the body limit, the

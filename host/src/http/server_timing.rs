@@ -52,6 +52,7 @@ mod tests {
             },
             guest: Duration::from_micros(1_905),
             host_calls: None,
+            started: None,
         };
         assert_eq!(
             value(Some(&timing), Duration::from_micros(2_410)),
@@ -65,6 +66,7 @@ mod tests {
             instance: InstanceUse::Reused,
             guest: Duration::from_micros(80),
             host_calls: None,
+            started: None,
         };
         assert_eq!(
             value(Some(&timing), Duration::from_micros(95)),
@@ -78,6 +80,7 @@ mod tests {
             instance: InstanceUse::Reused,
             guest: Duration::from_micros(80),
             host_calls: Some(23),
+            started: None,
         };
         assert_eq!(
             value(Some(&timing), Duration::from_micros(95)),

@@ -173,7 +173,10 @@ impl Component {
     /// counted and answered with a 5xx. A stream (`/live`, `streams`) is answered with its head
     /// and a body its guest goes on writing, timed by its progress.
     pub async fn handle(&self, request: Request, streams: bool) -> (Response<WasiBody>, Timing) {
-        let mut timing = Timing::default();
+        let mut timing = Timing {
+            started: Some(Instant::now()),
+            ..Timing::default()
+        };
         let outcome = match &self.serving {
             Serving::Direct(pool) if streams => pool.stream(&self.id, request, &mut timing).await,
             Serving::Direct(pool) => pool.handle(request, &mut timing).await,

@@ -1,7 +1,7 @@
 //! What a request cost in its component, as the `Server-Timing` header reports it: whether the
 //! instance was made for it (and how long that took) or reused, and the time in the guest.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How a request got its instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -21,6 +21,8 @@ pub enum InstanceUse {
 /// One request's figures in its component.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Timing {
+    /// When the host handed the request to the component (before any instantiation).
+    pub started: Option<Instant>,
     /// How it got its instance.
     pub instance: InstanceUse,
     /// Time from the call into the guest to its whole response.

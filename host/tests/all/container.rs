@@ -8,7 +8,7 @@ use crate::support;
 use crate::support::component;
 use heart_host::container::{self, ContainerError, ContainerProcess};
 
-fn process(name: &str, args: &[&str], env: &[&str]) -> ContainerProcess {
+pub fn process(name: &str, args: &[&str], env: &[&str]) -> ContainerProcess {
     ContainerProcess {
         name: name.to_owned(),
         args: args.iter().map(|s| (*s).to_owned()).collect(),
@@ -24,7 +24,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Runs a container's `wasm` to its end (no shutdown signal: a server would run forever).
-fn run_to_end(wasm: &[u8], process: &ContainerProcess) -> Result<i32, ContainerError> {
+pub fn run_to_end(wasm: &[u8], process: &ContainerProcess) -> Result<i32, ContainerError> {
     runtime().block_on(container::run(
         wasm,
         process,
@@ -66,51 +66,90 @@ fn the_http_component_is_served_with_host_routes_until_shutdown() {
     }
 }
 
-fn serve_and_check(file: &str, setting: &str) {
-    let wasm = std::fs::read(component(file)).expect("component");
-    let process = process(
-        file,
-        &[&format!("/{file}")],
-        &["PORT=0", setting, "POD_NAME=heart-test-0"],
-    );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let server = std::thread::spawn(move || {
-        runtime().block_on(container::run(
-            &wasm,
-            &process,
-            async {
-                let _ = stopped.await;
-            },
-            move |address| tx.send(address.port()).expect("report port"),
-        ))
-    });
-    let port = rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("the server listens");
-    let base = format!("http://127.0.0.1:{port}");
-    let text = |path: &str| {
-        ureq::get(format!("{base}{path}"))
+/// A container's HTTP component served in-process as the shim serves it, until dropped or
+/// [`ServedContainer::stop`]ped.
+pub struct ServedContainer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<std::thread::JoinHandle<Result<i32, ContainerError>>>,
+}
+
+impl ServedContainer {
+    /// Serves `file` (in `dist/`) with the container environment `env` (`PORT=0` added).
+    pub fn start(file: &str, env: &[&str]) -> Self {
+        let wasm = std::fs::read(component(file)).expect("component");
+        let mut env = env.to_vec();
+        env.push("PORT=0");
+        let process = process(file, &[&format!("/{file}")], &env);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let server = std::thread::spawn(move || {
+            runtime().block_on(container::run(
+                &wasm,
+                &process,
+                async {
+                    let _ = stopped.await;
+                },
+                move |address| tx.send(address.port()).expect("report port"),
+            ))
+        });
+        let port = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the server listens");
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// The body of `GET path`.
+    pub fn text(&self, path: &str) -> String {
+        ureq::get(format!("{}{path}", self.base))
             .call()
-            .unwrap_or_else(|e| panic!("{file} {path}: {e}"))
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
             .body_mut()
             .read_to_string()
             .expect("text")
-    };
-    let config: serde_json::Value = serde_json::from_str(&text("/api/config")).expect("json");
+    }
+
+    /// Shuts the server down; its exit code.
+    pub fn stop(mut self) -> i32 {
+        self.stop.take().map(|stop| stop.send(()));
+        let server = self.server.take().expect("running");
+        server.join().expect("server thread").expect("clean stop")
+    }
+}
+
+impl Drop for ServedContainer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.join();
+        }
+    }
+}
+
+fn serve_and_check(file: &str, setting: &str) {
+    let served = ServedContainer::start(file, &[setting, "POD_NAME=heart-test-0"]);
+    let config: serde_json::Value =
+        serde_json::from_str(&served.text("/api/config")).expect("json");
     assert_eq!(
         config["love_level"], 9,
         "{file}: the container env reaches the guest"
     );
-    let svg = text("/api/heart?format=svg");
+    let svg = served.text("/api/heart?format=svg");
     assert!(svg.starts_with("<svg"), "{file}: {svg}");
     assert!(
-        text("/metrics").contains("pod_name=\"heart-test-0\""),
+        served
+            .text("/metrics")
+            .contains("pod_name=\"heart-test-0\""),
         "{file}: identity from the container env"
     );
-    stop.send(()).expect("server waits");
-    let code = server.join().expect("server thread").expect("clean stop");
-    assert_eq!(code, 0, "{file}");
+    assert_eq!(served.stop(), 0, "{file}");
 }
 
 #[test]

@@ -29,3 +29,4 @@ mod support;
 mod swap;
 mod swapping;
 mod tls;
+mod traces;

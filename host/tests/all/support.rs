@@ -110,6 +110,12 @@ pub fn host_command(manifest: &Path, options: &Options<'_>) -> Command {
     cmd.env_remove("RUST_LOG");
     // Hermetic: the pod name the guest sees is the test's to give.
     cmd.env_remove("POD_NAME");
+    // Hermetic: traces go where the test says, if anywhere.
+    for (name, _) in std::env::vars() {
+        if name.starts_with("OTEL_") {
+            cmd.env_remove(name);
+        }
+    }
     for (k, v) in options.env {
         cmd.env(k, v);
     }

@@ -5,57 +5,108 @@
 //!   server's CPU per request (its `/proc` CPU time over the requests served) and the bytes per
 //!   answer;
 //! - HTTP/2 vs HTTP/1.1: the same 16 clients, one request at a time each, over h2c (prior
-//!   knowledge) and HTTP/1.1; and 16 streams multiplexed on one h2c connection.
+//!   knowledge) and HTTP/1.1; and 16 streams multiplexed on one h2c connection;
+//! - traces: a second heart-host exporting every request's spans over OTLP/HTTP to a sink
+//!   collector (Python's own HTTP server, core 1), against the first with traces off — the
+//!   export thread's CPU is the server's, so it is in the figure.
 //!
 //! One load tool for both protocols, so the comparison is the server's. Figures are medians
 //! over the rounds; each ratio the median of per-round ratios against HTTP/1.1 identity.
 
 use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
 use super::run::require;
-use super::servers::start_host;
+use super::servers::{start_host, start_host_with};
 use super::stats::median;
 use crate::build::target_dir;
 use crate::cmd::root;
-use crate::host_process::ServerProcess;
+use crate::host_process::{ServerProcess, free_port};
 
-/// A load scenario: its name, h2load's protocol and connection flags, and `Accept-Encoding`.
+/// A load scenario: its name, h2load's protocol and connection flags, `Accept-Encoding`, and
+/// whether the server exports traces.
 struct Scenario {
     name: &'static str,
     flags: &'static [&'static str],
     accept_encoding: &'static str,
+    traced: bool,
 }
 
-const SCENARIOS: [Scenario; 5] = [
+const SCENARIOS: [Scenario; 6] = [
     Scenario {
         name: "HTTP/1.1, identity (baseline)",
         flags: &["--h1", "-c16", "-m1"],
         accept_encoding: "identity",
+        traced: false,
     },
     Scenario {
         name: "HTTP/1.1, gzip",
         flags: &["--h1", "-c16", "-m1"],
         accept_encoding: "gzip",
+        traced: false,
     },
     Scenario {
         name: "HTTP/1.1, as a browser asks (gzip, deflate, br, zstd)",
         flags: &["--h1", "-c16", "-m1"],
         accept_encoding: "gzip, deflate, br, zstd",
+        traced: false,
     },
     Scenario {
         name: "h2c, 16 connections × 1 stream, identity",
         flags: &["-c16", "-m1"],
         accept_encoding: "identity",
+        traced: false,
     },
     Scenario {
         name: "h2c, 1 connection × 16 streams, identity",
         flags: &["-c1", "-m16"],
         accept_encoding: "identity",
+        traced: false,
+    },
+    Scenario {
+        name: "HTTP/1.1, identity, traces exported (OTLP/HTTP)",
+        flags: &["--h1", "-c16", "-m1"],
+        accept_encoding: "identity",
+        traced: true,
     },
 ];
+
+/// The traced scenario's index, for the summary.
+const TRACED: usize = 5;
+
+/// A collector that takes every OTLP/HTTP export and answers 200 (Python's HTTP server), with
+/// its port as its argument.
+const SINK: &str = r#"
+import http.server, sys
+class Sink(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def answer(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+    do_POST = answer
+    do_GET = answer
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
+"#;
+
+/// Starts the sink collector on core 1.
+fn start_sink() -> Result<ServerProcess> {
+    let port = free_port()?.to_string();
+    let mut command = Command::new("taskset");
+    command.args(["-c", "1", "python3", "-c", SINK, &port]);
+    ServerProcess::at(
+        command,
+        format!("http://127.0.0.1:{port}"),
+        Duration::from_secs(10),
+    )
+}
 
 /// One scenario's run.
 #[derive(Debug, Clone, Copy)]
@@ -131,28 +182,46 @@ fn load(server: &ServerProcess, scenario: &Scenario, seconds: u64) -> Result<Run
     Ok(run)
 }
 
+/// The traced server's spans exported, dropped and failed.
+fn span_outcomes(server: &ServerProcess) -> Result<[f64; 3]> {
+    let scrape = ureq::get(format!("{}/metrics", server.base))
+        .call()?
+        .body_mut()
+        .read_to_string()?;
+    Ok(["exported", "dropped", "failed"].map(|outcome| {
+        heart_testing::metric(&scrape, "heart_trace_spans_total", &[("outcome", outcome)])
+            .unwrap_or(f64::NAN)
+    }))
+}
+
 /// Runs the scenarios in interleaved rounds and prints the table.
 pub fn bench_wire(seconds: u64, rounds: usize) -> Result<()> {
     require("h2load", "nghttp2-client")?;
     require("taskset", "util-linux")?;
     crate::build::all()?;
     let host = crate::build::release_host(&["--features", "native-baseline"])?;
-    let server = start_host(
+    let args = ["--no-cache", "--instance-reuse", "1000"];
+    let server = start_host(&host, &root().join("spin.toml"), &args)?;
+    let sink = start_sink()?;
+    let traced = start_host_with(
         &host,
         &root().join("spin.toml"),
-        &["--no-cache", "--instance-reuse", "1000"],
+        &args,
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &sink.base)],
     )?;
+    let serving = |scenario: &Scenario| if scenario.traced { &traced } else { &server };
     for scenario in &SCENARIOS {
-        load(&server, scenario, 1)?;
+        load(serving(scenario), scenario, 1)?;
     }
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); SCENARIOS.len()];
     for round in 1..=rounds.max(1) {
         eprintln!("  round {round}");
         for (i, scenario) in SCENARIOS.iter().enumerate() {
-            runs[i].push(load(&server, scenario, seconds)?);
+            runs[i].push(load(serving(scenario), scenario, seconds)?);
         }
     }
-    drop(server);
+    let spans = span_outcomes(&traced)?;
+    drop((server, traced, sink));
     let of = |i: usize, figure: fn(&Run) -> f64| median(runs[i].iter().map(figure).collect());
     let ratio = |i: usize, figure: fn(&Run) -> f64| {
         median(
@@ -191,6 +260,18 @@ pub fn bench_wire(seconds: u64, rounds: usize) -> Result<()> {
         of(1, |r| r.bytes),
         of(2, |r| r.bytes),
         of(0, |r| r.bytes)
+    );
+    println!(
+        "exporting a request's spans costs {:.1} µs CPU over traces off ({:.2}×); spans exported {:.0}, dropped {:.0}, failed {:.0}",
+        cost(TRACED),
+        ratio(TRACED, |r| r.cpu_us),
+        spans[0],
+        spans[1],
+        spans[2]
+    );
+    report.insert(
+        "spans".into(),
+        json!({ "exported": spans[0], "dropped": spans[1], "failed": spans[2] }),
     );
     let out = target_dir().join("heart-bench-wire.json");
     std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
