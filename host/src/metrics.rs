@@ -123,8 +123,8 @@ pub struct Metrics {
     /// slots no instance uses (reset in place for the next one), set on each scrape.
     pub pool_resident_bytes: IntGauge,
     /// `heart_wasm_guest_cpu_seconds`: time each instance's guest ran on a worker thread over
-    /// its requests (its CPU time unless preempted; WASI 0.2 components), observed when the
-    /// instance ends.
+    /// its requests (its CPU time unless preempted; host calls included for WASI 0.2, excluded
+    /// for WASI 0.3), observed when the instance ends.
     pub guest_cpu: Histogram,
     /// `heart_wasm_guest_memory_high_water_bytes`: the largest each instance's linear memory
     /// grew to (its initial size where it never grew), observed when the instance ends.
@@ -225,7 +225,7 @@ impl Metrics {
         let guest_cpu = Histogram::with_opts(
             HistogramOpts::new(
                 "heart_wasm_guest_cpu_seconds",
-                "Time each ended instance's guest ran on a worker thread over its requests, host calls included: its CPU time unless the thread was preempted (WASI 0.2 components).",
+                "Time each ended instance's guest ran on a worker thread over its requests: its CPU time unless the thread was preempted; host calls included for WASI 0.2 components, excluded for WASI 0.3 (time in Wasm code).",
             )
             .buckets(exponential_buckets(0.000_01, 4.0, 10)?),
         )?;

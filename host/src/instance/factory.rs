@@ -124,10 +124,28 @@ impl InstanceFactory {
             ))
         });
         store.set_epoch_deadline(ticks(self.policy.request_timeout));
-        if self.count_host_calls {
-            store.call_hook(|mut state, hook| {
-                if matches!(hook, CallHook::CallingHost) {
-                    state.data_mut().count_host_call();
+        // WASI 0.3 guests run in the handler's worker tasks: their time in Wasm is kept here
+        // (super::cpu_time). The hook costs every transition, so it is installed only where
+        // it has work.
+        let count = self.count_host_calls;
+        let clock = self.version == WasiHttpVersion::P3;
+        if count || clock {
+            store.call_hook(move |mut state, hook| {
+                let state = state.data_mut();
+                match hook {
+                    CallHook::CallingHost => {
+                        if count {
+                            state.count_host_call();
+                        }
+                        if clock {
+                            state.wasm_clock().leave();
+                        }
+                    }
+                    CallHook::ReturningFromWasm if clock => state.wasm_clock().leave(),
+                    CallHook::CallingWasm | CallHook::ReturningFromHost if clock => {
+                        state.wasm_clock().enter();
+                    }
+                    _ => {}
                 }
                 Ok(())
             });

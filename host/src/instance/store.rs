@@ -11,6 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 use crate::config::Snapshot;
 use std::sync::{Arc, Weak};
 
+use crate::instance::cpu_time::WasmClock;
 use crate::instance::limits::GuestLimits;
 use crate::instance::stream::{Closing, StreamState};
 use crate::instance::timing::InstanceUse;
@@ -74,6 +75,8 @@ pub struct HostState {
     stream: Weak<StreamState>,
     /// Time its guest has run on a worker thread, over all its requests ([`super::cpu_time`]).
     guest_cpu: std::time::Duration,
+    /// A WASI 0.3 guest's time in its own code, kept by the store's call hook.
+    wasm_clock: WasmClock,
     /// Counts the instance as live from its instantiation until its store is dropped, however
     /// that happens (retired, expired, failed, or its request cancelled).
     counted: Option<LiveInstance>,
@@ -110,7 +113,7 @@ impl Drop for LiveInstance {
 impl Drop for HostState {
     fn drop(&mut self) {
         if let Some(live) = &self.counted {
-            live.record(self.guest_cpu, &self.limits);
+            live.record(self.guest_cpu + self.wasm_clock.spent(), &self.limits);
         }
     }
 }
@@ -162,6 +165,7 @@ impl HostState {
             closing,
             stream: Weak::new(),
             guest_cpu: std::time::Duration::ZERO,
+            wasm_clock: WasmClock::default(),
             counted: None,
         }
     }
@@ -197,6 +201,11 @@ impl HostState {
     /// Adds time its guest ran on a worker thread.
     pub(crate) fn add_guest_cpu(&mut self, spent: std::time::Duration) {
         self.guest_cpu += spent;
+    }
+
+    /// The guest's clock of time in its own code (WASI 0.3: the store's call hook runs it).
+    pub(crate) fn wasm_clock(&mut self) -> &mut WasmClock {
+        &mut self.wasm_clock
     }
 
     /// Counts a call from the guest into the host (the store's call hook, where installed).

@@ -287,6 +287,40 @@ fn after_instances_ended(host: &Host, count: f64) -> String {
     text
 }
 
+/// A WASI 0.3 instance's guest time is its time in Wasm (the store's call hook): a quick answer
+/// is charged a little, a 1024-pixel PNG — a render that is nearly all guest code — about its
+/// guest time as `Server-Timing` reports it, and never more.
+#[test]
+fn a_wasi_0_3_instance_reports_its_time_in_wasm() {
+    let host = Host::start(Options {
+        wasm: "heart_http_p3.wasm",
+        ..Options::default()
+    });
+    assert_eq!(host.get("/api/symbol", None).status, 200);
+    let text = after_instances_ended(&host, 1.0);
+    let quick = metric(&text, "heart_wasm_guest_cpu_seconds_sum", &[])
+        .unwrap_or_else(|| panic!("no heart_wasm_guest_cpu_seconds: {text}"));
+    assert!(
+        quick > 0.0 && quick < 0.05,
+        "a quick answer's time in Wasm: {quick} s"
+    );
+    let png = host.get("/heart.png?size=1024", None);
+    assert_eq!(png.status, 200);
+    let timing = heart_testing::server_timing(png.header("server-timing").unwrap_or_default());
+    let guest_ms: f64 = timing
+        .iter()
+        .find(|(name, _)| name == "guest")
+        .and_then(|(_, dur)| dur.parse().ok())
+        .unwrap_or_else(|| panic!("no guest time in {timing:?}"));
+    let text = after_instances_ended(&host, 2.0);
+    let render = metric(&text, "heart_wasm_guest_cpu_seconds_sum", &[]).unwrap_or_default() - quick;
+    let guest = guest_ms / 1000.0;
+    assert!(
+        render > 0.5 * guest && render <= guest * 1.01 + 0.001,
+        "a render of {guest} s in the guest was charged {render} s in Wasm"
+    );
+}
+
 /// A fresh instance answers `/heart.svg` in the memory it starts with: each `memory.grow`
 /// costs the pooling allocator an `mprotect` and a TLB flush at the grow and again at the
 /// slot's reset (≈ 14 µs of a ≈ 70 µs fresh request when the page's precompressed files left
