@@ -4,6 +4,7 @@
 //!   shutdown;
 //! - [`compression`]: gzip answers where the client accepts them;
 //! - [`shared`]: the server's options and what its connections share;
+//! - [`idle`]: connections that do nothing (send nothing, no request, nothing written) closed;
 //! - [`refused`]: the requests hyper refuses itself, named for the metrics;
 //! - [`request`]: a request's way through the host, resolved once into its [`target`];
 //! - [`host_routes`]: the host's own routes (health, metrics, presence);
@@ -15,6 +16,7 @@
 
 pub(crate) mod compression;
 pub(crate) mod host_routes;
+pub(crate) mod idle;
 #[cfg(feature = "native-baseline")]
 pub mod native;
 pub(crate) mod refused;

@@ -1,6 +1,7 @@
 //! The HTTP server: hyper accept loop, connections (plain or TLS) speaking HTTP/1.1 or HTTP/2
 //! (ALPN `h2` over TLS; prior-knowledge h2c on a plain listener, told apart by the HTTP/2
-//! preface), and graceful shutdown that lets in-flight requests finish. Each request goes
+//! preface), connections closed when [`idle`], and graceful shutdown that lets in-flight
+//! requests finish. Each request goes
 //! through [`compression`] to [`request::handle`].
 //! Pattern follows `wasmtime serve` (wasmtime-cli 50 `src/commands/serve.rs`).
 
@@ -18,11 +19,13 @@ use tokio::sync::Semaphore;
 
 use crate::app::App;
 use crate::app::background::Background;
+use crate::http::idle::{Activity, IDLE_TIMEOUT, Watched};
 use crate::http::shared::{
     HEADER_READ_TIMEOUT, MAX_CONCURRENT_H2_STREAMS, MAX_HEAD_BYTES, MAX_HEADERS, ServerOptions,
     Shared,
 };
 use crate::http::{compression, refused, request};
+use crate::metrics::Refusal;
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting, waits up to the
 /// grace period for open connections, and returns.
@@ -125,9 +128,17 @@ where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let metrics = shared.app.metrics().clone();
+    let activity = Activity::new();
+    let io = Watched::new(io, activity.clone());
+    let requests = activity.clone();
     let service = tower::service_fn(move |request| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(request::handle(&shared, request).await) }
+        let busy = requests.begin();
+        async move {
+            let response = request::handle(&shared, request).await;
+            drop(busy);
+            Ok::<_, Infallible>(response)
+        }
     });
     let service = TowerToHyperService::new(tower::Layer::layer(&compression::layer(), service));
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -146,10 +157,24 @@ where
         .max_header_list_size(u32::try_from(MAX_HEAD_BYTES).unwrap_or(u32::MAX))
         .max_concurrent_streams(MAX_CONCURRENT_H2_STREAMS);
     let connection = builder.serve_connection(io, service);
-    if let Err(e) = watcher.watch(connection).await {
-        if let Some(reason) = refused::reason(&*e) {
-            metrics.refused.with_label_values(&[reason.label()]).inc();
+    tokio::select! {
+        ended = watcher.watch(connection) => {
+            if let Err(e) = ended {
+                if let Some(reason) = refused::reason(&*e) {
+                    metrics.refused.with_label_values(&[reason.label()]).inc();
+                }
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
         }
-        tracing::debug!(%peer, error = %e, "connection ended with an error");
+        // No request in progress and nothing written: closed (dropping the connection).
+        () = activity.idle(IDLE_TIMEOUT) => {
+            if !activity.served() {
+                metrics
+                    .refused
+                    .with_label_values(&[Refusal::HeaderTimeout.label()])
+                    .inc();
+            }
+            tracing::debug!(%peer, served = activity.served(), "idle connection closed");
+        }
     }
 }

@@ -136,3 +136,112 @@ fn slow_headers_do_not_stop_a_normal_client_and_are_cut_at_the_header_read_timeo
         "the host serves on"
     );
 }
+
+/// How long after `opened` the host closed `socket` (it reads until the end or an error).
+fn closed_after(mut socket: TcpStream, opened: Instant) -> Duration {
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("a read timeout");
+    let mut buffer = [0; 4096];
+    loop {
+        match socket.read(&mut buffer) {
+            Ok(0) => return opened.elapsed(),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                panic!("still open after 30 s")
+            }
+            Err(_) => return opened.elapsed(),
+        }
+    }
+}
+
+/// The HTTP/2 connection preface, and an empty SETTINGS frame.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+const H2_SETTINGS: &[u8] = &[0, 0, 0, 4, 0, 0, 0, 0, 0];
+
+#[test]
+fn silent_connections_trickled_http2_prefaces_and_idle_http2_connections_are_closed() {
+    let host = Host::start(Options::default());
+    let address = host.base.trim_start_matches("http://").to_owned();
+    let connect = || {
+        (
+            TcpStream::connect(&address).expect("connecting"),
+            Instant::now(),
+        )
+    };
+    // Sends nothing.
+    let silent = connect();
+    // The HTTP/2 preface, a byte every 500 ms (12 s for all of it).
+    let (trickle, trickle_opened) = connect();
+    let trickler = {
+        let mut socket = trickle.try_clone().expect("a second handle");
+        std::thread::spawn(move || {
+            for byte in H2_PREFACE {
+                if socket.write_all(&[*byte]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        })
+    };
+    // A whole HTTP/2 connection, then no stream.
+    let (mut idle_h2, idle_opened) = connect();
+    idle_h2.write_all(H2_PREFACE).expect("preface");
+    idle_h2.write_all(H2_SETTINGS).expect("settings");
+    let mut frame_head = [0; 9];
+    idle_h2
+        .read_exact(&mut frame_head)
+        .expect("the server's first frame");
+    assert_eq!(frame_head[3], 4, "the server answers HTTP/2 with SETTINGS");
+    // A /live stream over the same time: its frames keep its connection open.
+    let (mut live, live_opened) = connect();
+    write!(
+        live,
+        "GET /live?fps=10&seconds=14 HTTP/1.0\r\nHost: {address}\r\n\r\n"
+    )
+    .expect("a stream request");
+
+    let waiters = [
+        ("silent", silent.0, silent.1),
+        (
+            "trickled HTTP/2 preface",
+            trickle.try_clone().expect("handle"),
+            trickle_opened,
+        ),
+        ("idle HTTP/2", idle_h2, idle_opened),
+    ]
+    .map(|(what, socket, opened)| {
+        (
+            what,
+            std::thread::spawn(move || closed_after(socket, opened)),
+        )
+    });
+    let live_lasted = closed_after(live, live_opened);
+    for (what, waiter) in waiters {
+        let after = waiter.join().expect("a waiter");
+        assert!(
+            (HEADER_READ_TIMEOUT - Duration::from_millis(500)
+                ..HEADER_READ_TIMEOUT + Duration::from_secs(3))
+                .contains(&after),
+            "{what} connection closed after {after:?}"
+        );
+    }
+    assert!(
+        live_lasted >= Duration::from_secs(13),
+        "the /live stream was cut after {live_lasted:?}"
+    );
+    let _ = trickle.shutdown(std::net::Shutdown::Both);
+    trickler.join().expect("the trickler");
+    let text = host.get("/metrics", None).text();
+    let timeouts = metric(
+        &text,
+        "heart_http_refused_total",
+        &[("reason", "header_timeout")],
+    );
+    assert_eq!(timeouts, Some(3.0), "counted as header timeouts");
+    assert_eq!(
+        host.get("/api/symbol", None).status,
+        200,
+        "the host serves on"
+    );
+}
