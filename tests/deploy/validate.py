@@ -194,7 +194,8 @@ def check_dashboard() -> None:
         promtool("check", "rules", str(path))
     titles = " ".join(p["title"].lower() for p in dashboard["panels"])
     for topic in ["beats per instance", "pulse consistency", "config generation", "since last config reload",
-                  "jitter", "clients by", "requests", "latency", "error", "instantiation", "memory"]:
+                  "jitter", "clients by", "requests", "latency", "error", "instantiation", "memory",
+                  "guest cpu", "high-water", "trace spans"]:
         if topic not in titles:
             fail(f"the dashboard has no panel about {topic!r}")
     ok(f"dashboard: {len(records)} expressions in {len(dashboard['panels'])} panels parse with promtool")
