@@ -9,6 +9,7 @@
 //! - [`keep_alive`]: one HTTP/1.1 connection reused for every request;
 //! - [`containerd`]: a private containerd with the heart shim on its PATH;
 //! - [`process`]: memory figures and process trees from `/proc`;
+//! - [`otlp`] (feature `otlp`): an OTLP/HTTP trace collector decoding the official protobuf;
 //! - [`cri`] (feature `cri`): the kubelet's side of a node, over containerd's CRI (feature
 //!   `pod-plan`: only its pod-template reader, for the fuzz targets).
 
@@ -18,6 +19,8 @@ pub mod containerd;
 pub mod cri;
 pub mod golden;
 pub mod keep_alive;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod process;
 
 pub use child::{LISTENING, Running, is_root, listening_url, read_listening_url};

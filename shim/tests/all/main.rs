@@ -5,3 +5,4 @@
 mod containerd;
 mod node;
 mod node_faults;
+mod node_traces;
