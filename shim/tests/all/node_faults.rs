@@ -2,7 +2,8 @@
 //! load — the app serves throughout (its shim outlives containerd), the restarted containerd
 //! finds the pod again and a stop still works — and the pod's shim killed — containerd reports
 //! the container exited rather than hanging, `RemovePodSandbox` cleans up, and a new pod
-//! starts. Each prints its figures: requests failed, time to recover.
+//! starts — and the app killed by its memory limit, reported `OOMKilled` as a kubelet reads
+//! it. Each prints its figures: requests failed, time to recover.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -94,7 +95,11 @@ impl Load {
 
 /// A node running the chart's pod, past its startup probe.
 fn ready_pod() -> (Node, Pod, PodPlan, u16) {
-    let plan = chart_pod();
+    ready_pod_of(chart_pod())
+}
+
+/// [`ready_pod`] of `plan`.
+fn ready_pod_of(plan: PodPlan) -> (Node, Pod, PodPlan, u16) {
     let app = plan.container(APP).expect("the app container").clone();
     let port = *app.ports.get("http").expect("the http port");
     let node = Node::start(shim());
@@ -191,4 +196,62 @@ fn a_killed_shim_is_reported_exited_and_its_pod_cleaned_up() {
     probe_until_success(app.startup_probe.as_ref().expect("a startup probe"))
         .unwrap_or_else(|e| panic!("the new pod's startup probe: {e}\n{}", again.log(APP)));
     leaves_nothing_behind(&node, &again);
+}
+
+/// The app's memory limit in the OOM test: the host and a few big renders fit, 48 at once do
+/// not (each 1024-pixel PNG instance takes several MiB of guest memory, within its own Wasm
+/// limit).
+const SMALL_MEMORY_LIMIT: i64 = 96 << 20;
+
+#[test]
+fn the_app_killed_by_its_memory_limit_is_reported_oom_killed() {
+    let _port = one_app_at_a_time();
+    let mut plan = chart_pod();
+    let app = plan
+        .containers
+        .iter_mut()
+        .find(|c| c.name == APP)
+        .expect("the app container");
+    app.resources.memory_limit = Some(SMALL_MEMORY_LIMIT);
+    app.resources.memory_request = app
+        .resources
+        .memory_request
+        .map(|r| r.min(SMALL_MEMORY_LIMIT));
+    let (node, pod, _plan, port) = ready_pod_of(plan);
+    // Many big renders at once: their guests' memory adds up past the container's limit.
+    let started = Instant::now();
+    let renders: Vec<_> = (0..48)
+        .map(|_| {
+            let target = url(port, "/heart.png?size=1024");
+            std::thread::spawn(move || {
+                let agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(Duration::from_secs(10)))
+                    .build()
+                    .new_agent();
+                agent.get(&target).call().map(|r| r.status()).ok()
+            })
+        })
+        .collect();
+    heart_testing::wait_until("the app container exited", Duration::from_secs(60), || {
+        node.status(pod.id(APP)).is_ok_and(|r| {
+            r.status
+                .is_some_and(|s| s.state == cri::ContainerState::ContainerExited as i32)
+        })
+    });
+    let exited_after = started.elapsed();
+    let answered = renders
+        .into_iter()
+        .filter_map(|r| r.join().expect("a render thread"))
+        .count();
+    let exited = status(&node, pod.id(APP));
+    eprintln!(
+        "OOM: the app exited {exited_after:?} after the renders began ({answered} of 48 answered), exit code {}, reason {:?}",
+        exited.exit_code, exited.reason
+    );
+    assert_eq!(
+        (exited.exit_code, exited.reason.as_str()),
+        (137, "OOMKilled"),
+        "killed by its memory limit, reported as a kubelet reads it"
+    );
+    removed_without_a_trace(&node, &pod);
 }
