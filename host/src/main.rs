@@ -175,8 +175,7 @@ fn up(args: UpArgs, given: &clap::ArgMatches) -> Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
+        let listener = heart_host::http::listener::bind(args.listen)
             .with_context(|| format!("listening on {}", args.listen))?;
         let address = listener
             .local_addr()

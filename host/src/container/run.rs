@@ -131,9 +131,7 @@ async fn serve(
     app.check_heart_variables()?;
     let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
     let serve_error = |source| ContainerError::Serve { address, source };
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .map_err(serve_error)?;
+    let listener = crate::http::listener::bind(address).map_err(serve_error)?;
     let bound = listener.local_addr().map_err(serve_error)?;
     tracing::info!(name = %process.name, address = %bound, "serving WASI HTTP component");
     listening(bound);

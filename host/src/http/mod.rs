@@ -2,6 +2,7 @@
 //!
 //! - [`server`]: the accept loop, connections (plain or TLS, HTTP/1.1 or HTTP/2) and graceful
 //!   shutdown;
+//! - [`listener`]: the listening socket and its accept queue;
 //! - [`compression`]: gzip answers where the client accepts them;
 //! - [`shared`]: the server's options and what its connections share;
 //! - [`idle`]: connections that do nothing (send nothing, no request, nothing written) closed;
@@ -17,6 +18,7 @@
 pub(crate) mod compression;
 pub(crate) mod host_routes;
 pub(crate) mod idle;
+pub mod listener;
 #[cfg(feature = "native-baseline")]
 pub mod native;
 pub(crate) mod refused;

@@ -11,6 +11,12 @@ use heart_testing::otlp::{Collector, Resource, Span, attribute, hex};
 use crate::container::{ServedContainer, process, run_to_end};
 use crate::support::{BUILDS, Host, Options, component, metric, wait_until};
 
+/// `heart_trace_spans_total{outcome}` as the host reports it now.
+fn spans_counted(host: &Host, outcome: &str) -> Option<f64> {
+    let scrape = host.get("/metrics", None).text();
+    metric(&scrape, "heart_trace_spans_total", &[("outcome", outcome)])
+}
+
 /// The server span of the request for `path`, and its children.
 fn request_spans(spans: &[(Resource, Span)], path: &str) -> (Span, Vec<Span>) {
     let server = spans
@@ -137,15 +143,13 @@ fn requests_are_traced(wasm: &str) {
         log.last().is_some_and(|line| line.contains(CLIENT_TRACE)),
         "no log line with the client's trace id: {log:?}"
     );
-    let scrape = host.get("/metrics", None).text();
-    assert_eq!(
-        metric(
-            &scrape,
-            "heart_trace_spans_total",
-            &[("outcome", "exported")]
-        ),
-        Some(6.0)
+    // Counted once the collector's answer is back (the collector keeps spans before it answers).
+    wait_until(
+        "the six spans counted exported",
+        Duration::from_secs(10),
+        || spans_counted(&host, "exported") == Some(6.0),
     );
+    assert_eq!(spans_counted(&host, "failed"), Some(0.0));
 }
 
 #[test]
@@ -187,7 +191,7 @@ fn an_unsampled_client_trace_exports_nothing() {
 
 /// Requests while the collector is `collector` (down or holding every export), with a queue of
 /// 8 spans: every request answers, and the spans are counted as failed or dropped.
-fn serve_while_the_collector_fails(endpoint: &str, timeout_ms: &str) -> (Host, String) {
+fn serve_while_the_collector_fails(endpoint: &str, timeout_ms: &str) -> Host {
     let env = [
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
         ("OTEL_BSP_SCHEDULE_DELAY", "10"),
@@ -203,8 +207,7 @@ fn serve_while_the_collector_fails(endpoint: &str, timeout_ms: &str) -> (Host, S
         let reply = host.get("/api/symbol", None);
         assert_eq!(reply.status, 200);
     }
-    let scrape = host.get("/metrics", None).text();
-    (host, scrape)
+    host
 }
 
 #[test]
@@ -213,39 +216,28 @@ fn a_collector_that_is_down_costs_requests_nothing_and_its_spans_are_counted() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let endpoint = format!("http://{}", closed.local_addr().expect("its address"));
     drop(closed);
-    let (host, _) = serve_while_the_collector_fails(&endpoint, "1000");
+    let host = serve_while_the_collector_fails(&endpoint, "1000");
     wait_until(
         "failed exports are counted",
         Duration::from_secs(10),
-        || {
-            let scrape = host.get("/metrics", None).text();
-            metric(&scrape, "heart_trace_spans_total", &[("outcome", "failed")]).unwrap_or(0.0)
-                > 0.0
-        },
+        || spans_counted(&host, "failed").unwrap_or(0.0) > 0.0,
     );
-    let scrape = host.get("/metrics", None).text();
-    assert_eq!(
-        metric(
-            &scrape,
-            "heart_trace_spans_total",
-            &[("outcome", "exported")]
-        ),
-        Some(0.0)
-    );
+    assert_eq!(spans_counted(&host, "exported"), Some(0.0));
 }
 
 #[test]
 fn a_collector_that_does_not_answer_costs_requests_nothing_and_drops_are_counted() {
     // Holds every export for longer than the whole test.
     let collector = Collector::start(Duration::from_secs(60));
-    let (mut host, scrape) = serve_while_the_collector_fails(&collector.endpoint(), "30000");
+    let mut host = serve_while_the_collector_fails(&collector.endpoint(), "30000");
     // Served while the one export in flight waited: the queue filled and the rest dropped.
-    assert_eq!(collector.requests(), 1, "one export in flight");
-    let dropped = metric(
-        &scrape,
-        "heart_trace_spans_total",
-        &[("outcome", "dropped")],
+    wait_until(
+        "the first export reaches the collector",
+        Duration::from_secs(10),
+        || collector.requests() > 0,
     );
+    assert_eq!(collector.requests(), 1, "one export in flight");
+    let dropped = spans_counted(&host, "dropped");
     assert!(
         dropped.is_some_and(|d| d > 0.0),
         "dropped spans: {dropped:?}"

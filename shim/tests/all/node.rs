@@ -9,6 +9,7 @@ use std::io::Read as _;
 use std::time::{Duration, Instant};
 
 use heart_testing::cri::node::{probe_once, probe_until_success};
+use heart_testing::cri::pod_template::ContainerPlan;
 use heart_testing::cri::{Fixtures, Node, Pod, PodFailure, PodPlan};
 use k8s_cri::v1 as cri;
 
@@ -33,6 +34,28 @@ pub(crate) fn chart_pod() -> PodPlan {
     let fixtures = Fixtures::load();
     PodPlan::from_rendered(&fixtures.documents, &fixtures.namespace, 0)
         .unwrap_or_else(|e| panic!("the chart's pod template: {e}"))
+}
+
+/// The app container of `plan`, to change before the pod runs.
+pub(crate) fn app_of(plan: &mut PodPlan) -> &mut ContainerPlan {
+    plan.containers
+        .iter_mut()
+        .find(|c| c.name == APP)
+        .expect("the app container")
+}
+
+/// `plan` run on a new node until its app passes the startup probe: the node, the pod, the
+/// plan and the app's port.
+pub(crate) fn ready_pod_of(plan: PodPlan) -> (Node, Pod, PodPlan, u16) {
+    let app = plan.container(APP).expect("the app container").clone();
+    let port = *app.ports.get("http").expect("the http port");
+    let node = Node::start(shim());
+    let pod = node
+        .run_pod(&plan)
+        .unwrap_or_else(|e| panic!("{e}\ncontainerd:\n{}", node.containerd().log()));
+    let startup = app.startup_probe.as_ref().expect("a startup probe");
+    probe_until_success(startup).unwrap_or_else(|e| panic!("startup probe: {e}\n{}", pod.log(APP)));
+    (node, pod, plan, port)
 }
 
 pub(crate) fn url(port: u16, path: &str) -> String {

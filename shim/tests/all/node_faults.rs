@@ -14,8 +14,8 @@ use heart_testing::cri::{Node, Pod, PodPlan};
 use k8s_cri::v1 as cri;
 
 use crate::node::{
-    APP, chart_pod, leaves_nothing_behind, one_app_at_a_time, removed_without_a_trace, shim,
-    status, url,
+    APP, app_of, chart_pod, leaves_nothing_behind, one_app_at_a_time, ready_pod_of,
+    removed_without_a_trace, status, url,
 };
 
 /// Requests sent back to back from a thread until stopped, counted.
@@ -96,19 +96,6 @@ impl Load {
 /// A node running the chart's pod, past its startup probe.
 fn ready_pod() -> (Node, Pod, PodPlan, u16) {
     ready_pod_of(chart_pod())
-}
-
-/// [`ready_pod`] of `plan`.
-fn ready_pod_of(plan: PodPlan) -> (Node, Pod, PodPlan, u16) {
-    let app = plan.container(APP).expect("the app container").clone();
-    let port = *app.ports.get("http").expect("the http port");
-    let node = Node::start(shim());
-    let pod = node
-        .run_pod(&plan)
-        .unwrap_or_else(|e| panic!("{e}\ncontainerd:\n{}", node.containerd().log()));
-    let startup = app.startup_probe.as_ref().expect("a startup probe");
-    probe_until_success(startup).unwrap_or_else(|e| panic!("startup probe: {e}\n{}", pod.log(APP)));
-    (node, pod, plan, port)
 }
 
 #[test]
@@ -207,11 +194,7 @@ const SMALL_MEMORY_LIMIT: i64 = 96 << 20;
 fn the_app_killed_by_its_memory_limit_is_reported_oom_killed() {
     let _port = one_app_at_a_time();
     let mut plan = chart_pod();
-    let app = plan
-        .containers
-        .iter_mut()
-        .find(|c| c.name == APP)
-        .expect("the app container");
+    let app = app_of(&mut plan);
     app.resources.memory_limit = Some(SMALL_MEMORY_LIMIT);
     app.resources.memory_request = app
         .resources

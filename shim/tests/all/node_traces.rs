@@ -5,37 +5,25 @@
 
 use std::time::Duration;
 
-use heart_testing::cri::Node;
-use heart_testing::cri::node::probe_until_success;
 use heart_testing::otlp::{Collector, attribute, hex};
 
-use crate::node::{APP, chart_pod, one_app_at_a_time, removed_without_a_trace, shim, url};
+use crate::node::{
+    app_of, chart_pod, one_app_at_a_time, ready_pod_of, removed_without_a_trace, url,
+};
 
 #[test]
 fn the_charts_pod_sends_its_spans_named_by_the_pod() {
     let _port = one_app_at_a_time();
     let collector = Collector::start(Duration::ZERO);
     let mut plan = chart_pod();
-    let app = plan
-        .containers
-        .iter_mut()
-        .find(|c| c.name == APP)
-        .expect("the app container");
-    app.env.extend([
+    app_of(&mut plan).env.extend([
         (
             "OTEL_EXPORTER_OTLP_ENDPOINT".to_owned(),
             collector.endpoint(),
         ),
         ("OTEL_BSP_SCHEDULE_DELAY".to_owned(), "50".to_owned()),
     ]);
-    let app = app.clone();
-    let port = *app.ports.get("http").expect("the http port");
-    let node = Node::start(shim());
-    let pod = node
-        .run_pod(&plan)
-        .unwrap_or_else(|e| panic!("{e}\ncontainerd:\n{}", node.containerd().log()));
-    let startup = app.startup_probe.as_ref().expect("a startup probe");
-    probe_until_success(startup).unwrap_or_else(|e| panic!("startup probe: {e}\n{}", pod.log(APP)));
+    let (node, pod, plan, port) = ready_pod_of(plan);
 
     let trace = "0af7651916cd43dd8448eb211c80319c";
     let answer = ureq::get(url(port, "/heart.svg"))
