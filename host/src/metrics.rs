@@ -31,7 +31,8 @@ impl Identity {
     }
 }
 
-fn hostname() -> String {
+/// The machine's hostname (`unknown` if it cannot be read).
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .ok()

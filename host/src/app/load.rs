@@ -17,7 +17,7 @@ use crate::config::{ComponentConfig, LayeredConfig};
 use crate::instance::component::{LoadContext, LoadError};
 use crate::instance::{Closing, Component, InstancePolicy, WasiHttpVersion, linker};
 use crate::manifest::{Manifest, RouteDecl, SourceDecl};
-use crate::metrics::{Identity, Metrics};
+use crate::metrics::{Identity, Metrics, hostname};
 use crate::presence::Presence;
 use crate::runtime::engine::{self, EngineOptions, EpochTicker};
 use crate::runtime::heap;
@@ -264,10 +264,7 @@ where
 {
     let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     match (set(POD_NAME_VARIABLE), set("POD_NAMESPACE")) {
-        (None, None) => vec![KeyValue::new(
-            "host.name",
-            Identity::from_env(|_| None).pod_name,
-        )],
+        (None, None) => vec![KeyValue::new("host.name", hostname())],
         (pod, namespace) => pod
             .map(|pod| KeyValue::new("k8s.pod.name", pod))
             .into_iter()

@@ -105,6 +105,14 @@ impl<I> Watched<I> {
     pub(crate) fn new(io: I, activity: Arc<Activity>) -> Self {
         Self { io, activity }
     }
+
+    /// `written`, noted as activity when it wrote something.
+    fn noted(&self, written: Poll<std::io::Result<usize>>) -> Poll<std::io::Result<usize>> {
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        written
+    }
 }
 
 impl<I: Read + Unpin> Read for Watched<I> {
@@ -125,10 +133,7 @@ impl<I: Write + Unpin> Write for Watched<I> {
     ) -> Poll<std::io::Result<usize>> {
         let me = self.get_mut();
         let written = Pin::new(&mut me.io).poll_write(cx, buf);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            me.activity.touch();
-        }
-        written
+        me.noted(written)
     }
 
     fn poll_write_vectored(
@@ -138,10 +143,7 @@ impl<I: Write + Unpin> Write for Watched<I> {
     ) -> Poll<std::io::Result<usize>> {
         let me = self.get_mut();
         let written = Pin::new(&mut me.io).poll_write_vectored(cx, bufs);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            me.activity.touch();
-        }
-        written
+        me.noted(written)
     }
 
     fn is_write_vectored(&self) -> bool {
