@@ -1,7 +1,7 @@
 //! End to end under real containerd: a private Debian containerd runs the OCI artifact from
 //! `cargo xtask oci` with the heart shim — the HTTP app (formats, metrics, SIGTERM), a task
 //! killed and restarted while a client polls, the Wasm validator against good and bad config,
-//! and an ordinary Linux (ELF) container.
+//! and ordinary Linux (ELF) containers — one from a spec with no `capabilities` object.
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -436,4 +436,53 @@ fn an_elf_container_runs_as_an_ordinary_linux_container() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "hello from a linux container"
     );
+}
+
+/// A runtime spec with no `capabilities` object at all: runc gives the process every set empty,
+/// and so must the shim (libcontainer 0.6.0 skipped the drop, leaving root's full set).
+#[test]
+fn a_spec_without_capabilities_runs_with_every_set_empty() {
+    let ctrd = start();
+    let rootfs = tempfile::tempdir().expect("dir");
+    let grep = std::fs::canonicalize("/bin/grep").expect("/bin/grep exists");
+    elf_rootfs(rootfs.path(), &grep);
+    for dir in ["proc", "dev"] {
+        std::fs::create_dir_all(rootfs.path().join(dir)).expect("mkdir");
+    }
+    let spec = serde_json::json!({
+        "ociVersion": "1.0.2",
+        "process": {
+            "user": {"uid": 0, "gid": 0},
+            "args": [grep, "^Cap", "/proc/self/status"],
+            "env": ["PATH=/bin:/usr/bin"],
+            "cwd": "/"
+        },
+        "root": {"path": rootfs.path()},
+        "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+        "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]}
+    });
+    let config = rootfs.path().with_extension("json");
+    std::fs::write(&config, spec.to_string()).expect("write spec");
+    let out = ctrd
+        .ctr()
+        .args(["run", "--rm", "--runtime", RUNTIME, "--config"])
+        .arg(&config)
+        .arg(unique_id("no-caps"))
+        .output()
+        .expect("ctr run");
+    let _ = std::fs::remove_file(&config);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        ctrd.log()
+    );
+    for set in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(set))
+            .unwrap_or_else(|| panic!("no {set} in {stdout}"));
+        assert!(line.ends_with("0000000000000000"), "{line} (all: {stdout})");
+    }
 }

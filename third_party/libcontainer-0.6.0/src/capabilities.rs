@@ -130,6 +130,18 @@ pub fn reset_effective<S: Syscall + ?Sized>(syscall: &S) -> Result<(), SyscallEr
     Ok(())
 }
 
+/// heart-display patch: every set empty, for a spec with no `capabilities` object (built set by
+/// set: `LinuxCapabilities::default()` and its builder hold Docker's three default capabilities).
+pub fn none() -> LinuxCapabilities {
+    let mut caps = LinuxCapabilities::default();
+    caps.set_bounding(Some(Capabilities::new()));
+    caps.set_effective(Some(Capabilities::new()));
+    caps.set_permitted(Some(Capabilities::new()));
+    caps.set_inheritable(Some(Capabilities::new()));
+    caps.set_ambient(Some(Capabilities::new()));
+    caps
+}
+
 /// Drop any extra granted capabilities, and reset to defaults which are in oci specification
 pub fn drop_privileges<S: Syscall + ?Sized>(
     cs: &LinuxCapabilities,

@@ -359,12 +359,20 @@ pub fn container_init_process(
         tracing::error!(?err, "failed to reset effective capabilities");
         InitProcessError::SyscallOther(err)
     })?;
-    if let Some(caps) = ctx.process.capabilities() {
-        capabilities::drop_privileges(caps, ctx.syscall.as_ref()).map_err(|err| {
-            tracing::error!(?err, "failed to drop capabilities");
-            InitProcessError::SyscallOther(err)
-        })?;
-    }
+    // heart-display patch: a spec with no `capabilities` object at all gets every set empty, as
+    // runc has it; skipping the drop left such a container every capability of its runtime.
+    let absent;
+    let caps = match ctx.process.capabilities() {
+        Some(caps) => caps,
+        None => {
+            absent = capabilities::none();
+            &absent
+        }
+    };
+    capabilities::drop_privileges(caps, ctx.syscall.as_ref()).map_err(|err| {
+        tracing::error!(?err, "failed to drop capabilities");
+        InitProcessError::SyscallOther(err)
+    })?;
 
     // Change directory to process.cwd if process.cwd is not empty
     if do_chdir {
