@@ -135,8 +135,9 @@ pub struct Metrics {
     pub guest_memory_grows: IntCounter,
     /// `heart_wasm_guest_failures_total{kind}`: `trap`, `timeout`, `instantiation`.
     pub guest_failures: IntCounterVec,
-    /// `heart_component_loads_total{outcome}`: `cache_hit`, `compiled`, and `failed` for new
-    /// code refused under `--watch`.
+    /// `heart_component_loads_total{outcome}`: `cache_hit`, `compiled`, `node_cache` (mapped
+    /// from the compiled code the shim handed over), and `failed` for new code refused under
+    /// `--watch`.
     pub component_loads: IntCounterVec,
     /// `heart_config_reloads_total{result}`: `ok`, `failed`.
     pub config_reloads: IntCounterVec,

@@ -6,6 +6,7 @@
 //! this sandbox).
 
 pub mod dead_shim;
+pub mod node_cache;
 
 use containerd_shim_wasm::sandbox::Sandbox;
 use containerd_shim_wasm::sandbox::context::RuntimeContext;

@@ -1,6 +1,6 @@
 //! `containerd-shim-heart-v1`: containerd's runtime `io.containerd.heart.v1`.
 
-use containerd_shim_heart::{HeartShim, dead_shim};
+use containerd_shim_heart::{HeartShim, dead_shim, node_cache};
 use containerd_shim_wasm::shim::{Cli, Config, Shim};
 
 fn main() {
@@ -13,5 +13,7 @@ fn main() {
             eprintln!("deleting container {id} after its shim died: {e}");
         }
     }
+    // Each Wasm compiles once per node, in this (root) process, before its container exists.
+    containerd_shimkit::sandbox::shim::set_before_create(node_cache::before_create);
     HeartShim::run(Config::default());
 }

@@ -26,6 +26,11 @@ pub struct PrivateContainerd {
 }
 
 impl PrivateContainerd {
+    /// The node cache its shims compile into (`HEART_NODE_CACHE_DIR`, empty at start).
+    pub fn node_cache_dir(&self) -> PathBuf {
+        self.dir.path().join("node-cache")
+    }
+
     /// Starts containerd with `shim` (the `containerd-shim-heart-v1` binary) on its PATH and
     /// the CRI plugin off, and waits until it answers; panics with the reason and containerd's
     /// log when it cannot.
@@ -284,6 +289,8 @@ fn spawn_daemon(dir: &Path) -> std::process::Child {
         .arg("--config")
         .arg(dir.join("config.toml"))
         .env("PATH", path)
+        // Its shims' compiled-code cache: this containerd's own, starting empty.
+        .env("HEART_NODE_CACHE_DIR", dir.join("node-cache"))
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log"))
         .stderr(log)

@@ -57,7 +57,14 @@ pub fn suite() -> Result<()> {
     for (package, _) in crate::build::COMPONENTS {
         test.args(["--exclude", package]);
     }
+    let sockets = shim_sockets();
     run(&mut test)?;
+    // Every shim the tests started is gone with its socket (a leftover once hid a leak).
+    let left: Vec<_> = shim_sockets().difference(&sockets).cloned().collect();
+    anyhow::ensure!(
+        left.is_empty(),
+        "the tests left shim sockets in {SHIM_SOCKETS}: {left:?}"
+    );
     run(cargo().args(["test", "--locked", "-p", "xtask"]))?;
     crate::readme_up::check()?;
     // A short soak: every format plus beats, zero errors, consistent presence gauges.
@@ -72,6 +79,19 @@ pub fn suite() -> Result<()> {
     deploy()?;
     // Last: the copy's builds replace this checkout's in the shared target directory.
     crate::watch_check::check()
+}
+
+/// Where containerd's shims keep their sockets (every containerd on the machine).
+const SHIM_SOCKETS: &str = "/run/containerd/s";
+
+/// The names in [`SHIM_SOCKETS`] now.
+fn shim_sockets() -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(SHIM_SOCKETS)
+        .map(|dir| {
+            dir.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The web crate's wasm-bindgen tests in headless Chromium through chromedriver, with the

@@ -9,6 +9,7 @@ use wasmtime_wasi::p2::bindings::Command;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::runtime::engine::{self, EngineOptions};
+use crate::runtime::node_cache;
 
 /// How to run a command.
 #[derive(Debug, Clone, Default)]
@@ -57,22 +58,27 @@ impl WasiView for CommandState {
     }
 }
 
+/// The engine a command runs in: one instance, no pooling, no concurrency support (a
+/// `wasi:cli/run@0.2` command needs none).
+pub(crate) fn engine_options(memory_limit: usize) -> EngineOptions {
+    EngineOptions {
+        pooling: false,
+        max_instances: 1,
+        max_memory_bytes: memory_limit,
+    }
+}
+
 /// Runs the command component `wasm` and returns its exit code: 0 when `run` returns ok, 1
 /// when it returns an error, or the code it passed to `wasi:cli/exit`.
 pub async fn run(wasm: &[u8], options: &CommandOptions) -> Result<i32, CommandError> {
     let load = |e: wasmtime::Error| CommandError::Load(format!("{e:#}"));
-    // A `wasi:cli/run@0.2` command needs no concurrency support.
-    let engine = engine::build(
-        EngineOptions {
-            pooling: false,
-            max_instances: 1,
-            max_memory_bytes: options.memory_limit,
-        },
-        false,
-    )
-    .map_err(load)?
-    .engine;
-    let component = Component::new(&engine, wasm).map_err(load)?;
+    let engine = engine::build(engine_options(options.memory_limit), false)
+        .map_err(load)?
+        .engine;
+    let component = match node_cache::handed_over(&engine, wasm) {
+        Some(component) => component,
+        None => Component::new(&engine, wasm).map_err(load)?,
+    };
     let mut linker = Linker::<CommandState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load)?;
 

@@ -7,4 +7,4 @@
 pub mod command;
 pub mod run;
 
-pub use run::{ContainerError, ContainerProcess, run};
+pub use run::{ContainerError, ContainerProcess, engine_for, run};

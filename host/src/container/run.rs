@@ -7,7 +7,7 @@
 //! Settings come from the container's environment through [`crate::settings`], the same
 //! definitions `heart-host up`'s flags use: `PORT`, `HEART_CONFIG_DIR` (a mounted ConfigMap,
 //! hot-reloaded), `HEART_MAX_INSTANCES`, `HEART_MEMORY_LIMIT_MB`, `HEART_REQUEST_TIMEOUT_MS`,
-//! `HEART_INSTANCE_REUSE`, `HEART_SHUTDOWN_GRACE_SECS`, `HEART_CACHE_DIR`; `SPIN_VARIABLE_*` and
+//! `HEART_INSTANCE_REUSE`, `HEART_SHUTDOWN_GRACE_SECS` (`HEART_CACHE_DIR` is refused: compiled code comes only from the node cache, [`crate::runtime::node_cache`]); `SPIN_VARIABLE_*` and
 //! `POD_NAME`/`POD_NAMESPACE` as for the host, and the app's variables are checked at start as
 //! `heart-host up` checks them. The whole environment is the guest's WASI environment, so the
 //! env-config build reads its `HEART_*` settings there.
@@ -17,10 +17,13 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use wasmtime::Engine;
+
 use crate::app::{App, AppOptions};
 use crate::container::command::{self, CommandOptions};
 use crate::http::{ServerOptions, server};
-use crate::runtime::wasm_kind::{self, WasmKind};
+use crate::runtime::wasm_kind::{self, WasiHttpVersion, WasmKind};
+use crate::runtime::{engine, node_cache};
 use crate::settings::{self, SettingError, Settings};
 
 /// A container's process as the shim sees it.
@@ -54,6 +57,16 @@ pub enum ContainerError {
     /// The command could not run.
     #[error(transparent)]
     Command(#[from] command::CommandError),
+    /// `HEART_CACHE_DIR` is set: a container loads compiled code only from the node cache the
+    /// shim writes, never from a directory of its image or volumes.
+    #[error(
+        "HEART_CACHE_DIR=`{}` is not accepted in a container: compiled code is loaded only from the node's cache, which the shim writes outside the container (SECURITY.md, \"Compiled code\"); unset it",
+        .0.display()
+    )]
+    CacheDir(PathBuf),
+    /// The Wasm engine could not be set up.
+    #[error("setting up the Wasm engine: {0}")]
+    Engine(String),
     /// Listening or serving failed.
     #[error("serving on {address}: {source}")]
     Serve {
@@ -91,16 +104,16 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
     listening: impl FnOnce(SocketAddr),
 ) -> Result<i32, ContainerError> {
-    let refused = |reason: String| ContainerError::Refused {
-        name: process.name.clone(),
-        reason,
-    };
-    let kind = wasm_kind::classify(wasm).map_err(|e| refused(e.to_string()))?;
-    if let Some(reason) = kind.refusal() {
-        return Err(refused(reason));
+    let kind = runnable_kind(wasm, process)?;
+    // The compiled code the shim mounted for this container, if it did (it alone sets this).
+    if let Some(key) = process.lookup(node_cache::ENV) {
+        node_cache::accept(key);
     }
     let lookup = |name: &str| process.lookup(name);
     let settings = Settings::from_lookup(lookup)?;
+    if let Some(dir) = &settings.cache_dir {
+        return Err(ContainerError::CacheDir(dir.clone()));
+    }
     if kind == WasmKind::Command {
         tracing::info!(name = %process.name, "running wasi:cli command");
         let options = CommandOptions {
@@ -114,6 +127,45 @@ pub async fn run(
     serve(wasm, process, &settings, shutdown, listening).await
 }
 
+/// What `wasm` is, if heart runs it.
+fn runnable_kind(wasm: &[u8], process: &ContainerProcess) -> Result<WasmKind, ContainerError> {
+    let refused = |reason: String| ContainerError::Refused {
+        name: process.name.clone(),
+        reason,
+    };
+    let kind = wasm_kind::classify(wasm).map_err(|e| refused(e.to_string()))?;
+    match kind.refusal() {
+        None => Ok(kind),
+        Some(reason) => Err(refused(reason)),
+    }
+}
+
+/// The app options a container's HTTP component is served with.
+fn serve_options(settings: &Settings) -> AppOptions {
+    AppOptions::from_settings(settings, PathBuf::new(), None, true)
+}
+
+/// The engine `run` would run `wasm` with, for `process`'s settings: what the shim compiles the
+/// node cache's entry with before it makes the container (the entry's key covers the engine's
+/// configuration, so the container's own engine finds it).
+pub fn engine_for(wasm: &[u8], process: &ContainerProcess) -> Result<Engine, ContainerError> {
+    let kind = runnable_kind(wasm, process)?;
+    let settings = Settings::from_lookup(|name: &str| process.lookup(name))?;
+    let (options, concurrent) = match kind {
+        WasmKind::Http(version) => (
+            serve_options(&settings).engine,
+            version == WasiHttpVersion::P3,
+        ),
+        _ => (
+            command::engine_options(settings.memory_limit_bytes()),
+            false,
+        ),
+    };
+    engine::build(options, concurrent)
+        .map(|host| host.engine)
+        .map_err(|e| ContainerError::Engine(format!("{e:#}")))
+}
+
 async fn serve(
     wasm: &[u8],
     process: &ContainerProcess,
@@ -122,8 +174,7 @@ async fn serve(
     listening: impl FnOnce(SocketAddr),
 ) -> Result<i32, ContainerError> {
     let port = settings::PORT.read(&|name: &str| process.lookup(name))?;
-    let options =
-        AppOptions::from_settings(settings, PathBuf::new(), settings.cache_dir.clone(), true);
+    let options = serve_options(settings);
     let environment: BTreeMap<String, String> = process.env_pairs().into_iter().collect();
     let app = App::single_component(&process.name, wasm, environment, &options, |k| {
         process.lookup(k)

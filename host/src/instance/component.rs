@@ -92,6 +92,7 @@ impl Component {
         let outcome = match cache {
             CacheOutcome::Hit => "cache_hit",
             CacheOutcome::Compiled => "compiled",
+            CacheOutcome::NodeCache => "node_cache",
         };
         context
             .metrics

@@ -15,6 +15,9 @@ pub enum CacheOutcome {
     Hit,
     /// Compiled (and stored, if a cache directory is set).
     Compiled,
+    /// Mapped from the node cache the containerd shim handed over
+    /// ([`super::node_cache`]).
+    NodeCache,
 }
 
 /// Feeds `Hash` output into SHA-256 so the engine's compatibility hash is stable on disk.
@@ -51,6 +54,9 @@ pub fn load(
     wasm: &[u8],
     cache_dir: Option<&Path>,
 ) -> wasmtime::Result<(Component, CacheOutcome)> {
+    if let Some(component) = super::node_cache::handed_over(engine, wasm) {
+        return Ok((component, CacheOutcome::NodeCache));
+    }
     let Some(dir) = cache_dir else {
         return Ok((Component::new(engine, wasm)?, CacheOutcome::Compiled));
     };

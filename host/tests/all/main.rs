@@ -17,6 +17,7 @@ mod live_config;
 mod many_streams;
 mod metrics;
 mod module_graph;
+mod node_cache;
 mod pooling;
 mod presence;
 mod reclaim;

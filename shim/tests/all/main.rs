@@ -4,5 +4,6 @@
 
 mod containerd;
 mod node;
+mod node_cache;
 mod node_faults;
 mod node_traces;

@@ -62,7 +62,7 @@ pub(crate) fn url(port: u16, path: &str) -> String {
     format!("http://127.0.0.1:{port}{path}")
 }
 
-fn get_text(url: &str) -> String {
+pub(crate) fn get_text(url: &str) -> String {
     ureq::get(url)
         .call()
         .and_then(|mut r| r.body_mut().read_to_string())
@@ -77,7 +77,7 @@ pub(crate) fn status(node: &Node, id: &str) -> cri::ContainerStatus {
 }
 
 /// The container's process, from the runtime's verbose status.
-fn pid(node: &Node, id: &str) -> u32 {
+pub(crate) fn pid(node: &Node, id: &str) -> u32 {
     let info = node.status(id).expect("ContainerStatus").info;
     let info: serde_json::Value =
         serde_json::from_str(info.get("info").expect("verbose info")).expect("JSON info");
@@ -383,6 +383,12 @@ pub(crate) fn removed_without_a_trace(node: &Node, pod: &Pod) {
         "the shim's socket {} is left",
         socket.display()
     );
+    // After a dead shim, containerd unmounts its containers' rootfs in its own clean-up, which
+    // may finish just after RemovePodSandbox answers: a mount still there after 10 s is left.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !node.containerd().mounts().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(
         node.containerd().mounts(),
         Vec::<String>::new(),

@@ -160,6 +160,7 @@ impl Node {
 
     /// Runs `plan` as the kubelet does, up to its app containers started (not yet ready).
     pub fn run_pod(&self, plan: &PodPlan) -> Result<Pod, PodFailure> {
+        let began = Instant::now();
         let pod_dir = self.dir.path().join(format!("pods/{}", plan.uid));
         let mut volumes = BTreeMap::new();
         let mut config = BTreeMap::new();
@@ -192,6 +193,7 @@ impl Node {
             containers: BTreeMap::new(),
             config,
             log_directory,
+            timeline: vec![("RunPodSandbox".to_owned(), began.elapsed())],
         };
         let create_and_start = |pod: &mut Pod, container| -> Result<String, PodFailure> {
             let request = cri::CreateContainerRequest {
@@ -205,17 +207,23 @@ impl Node {
                 .map_err(cri_failed("CreateContainer"))?
                 .container_id;
             pod.containers.insert(container.name.clone(), id.clone());
+            let step = format!("CreateContainer {}", container.name);
+            pod.timeline.push((step, began.elapsed()));
             let start = cri::StartContainerRequest {
                 container_id: id.clone(),
             };
             self.cri
                 .runtime(|mut c| async move { c.start_container(start).await })
                 .map_err(cri_failed("StartContainer"))?;
+            let step = format!("StartContainer {}", container.name);
+            pod.timeline.push((step, began.elapsed()));
             Ok(id)
         };
         for init in &plan.init_containers {
             let id = create_and_start(&mut pod, init)?;
             let status = self.wait_exited(&id, Duration::from_secs(120))?;
+            let step = format!("{} exited", init.name);
+            pod.timeline.push((step, began.elapsed()));
             if status.exit_code != 0 {
                 return Err(PodFailure::InitFailed {
                     container: init.name.clone(),
@@ -278,7 +286,7 @@ impl Node {
                     ))),
                 });
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -362,6 +370,23 @@ fn cgroup_dirs(path: &str) -> Vec<PathBuf> {
 
 impl Drop for Node {
     fn drop(&mut self) {
+        // Pods a failed test left, removed as the kubelet removes them (StopPodSandbox then
+        // RemovePodSandbox: their shims exit and take their sockets along). Killing their tasks
+        // with `ctr` behind CRI's back, as containerd's own teardown does, left each pod's shim
+        // socket in /run/containerd/s.
+        for sandbox in self.sandboxes().unwrap_or_default() {
+            let id = sandbox.id;
+            let stop = cri::StopPodSandboxRequest {
+                pod_sandbox_id: id.clone(),
+            };
+            let _ = self
+                .cri
+                .runtime(|mut c| async move { c.stop_pod_sandbox(stop).await });
+            let remove = cri::RemovePodSandboxRequest { pod_sandbox_id: id };
+            let _ = self
+                .cri
+                .runtime(|mut c| async move { c.remove_pod_sandbox(remove).await });
+        }
         drop(self.containerd.take());
         // Deepest first: what a failed test left, then the node's own parent.
         let mut left = self.cgroups_left();
@@ -383,6 +408,8 @@ pub struct Pod {
     pub containers: BTreeMap<String, String>,
     /// Its ConfigMap volumes by volume name.
     pub config: BTreeMap<String, ConfigMapVolume>,
+    /// When each CRI step of [`Node::run_pod`] had finished, from its start.
+    pub timeline: Vec<(String, Duration)>,
     log_directory: PathBuf,
 }
 

@@ -187,6 +187,11 @@ impl<T: Instance + Send + Sync, E: EventSender> Local<T, E> {
             }
         }
 
+        // heart-display patch: the registered before-create step (the node's compile cache).
+        super::before_create::before_create(Path::new(&req.bundle), rootfs)
+            .await
+            .map_err(Error::Others)?;
+
         let cfg = InstanceConfig {
             namespace: self.namespace.clone(),
             containerd_address: self.containerd_address.clone(),

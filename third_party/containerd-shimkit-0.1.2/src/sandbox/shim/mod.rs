@@ -1,6 +1,9 @@
 //! The shim exposes the [Config] struct to configure the shim and [OtlpConfig] module to enable tracing if the `opentelemetry` feature is enabled.
 
+pub use before_create::{BeforeCreate, set_before_create};
 pub use local::Config;
+
+mod before_create;
 
 mod events;
 mod instance_data;
