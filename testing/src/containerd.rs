@@ -23,6 +23,8 @@ pub struct PrivateContainerd {
     child: Running,
     dir: tempfile::TempDir,
     address: PathBuf,
+    config: PathBuf,
+    bin: PathBuf,
 }
 
 impl PrivateContainerd {
@@ -42,40 +44,60 @@ impl PrivateContainerd {
     /// image: runtime handler `heart` → [`RUNTIME`], no CNI network (pods use the node's), its
     /// streaming server on a free loopback port.
     pub fn start_with(shim: &Path, cri: Option<&CriPlugin>) -> PrivateContainerd {
+        let dir = Self::new_dir();
+        let d = dir.path();
+        let bin = d.join("bin");
+        std::fs::create_dir_all(&bin).expect("bin dir");
+        std::fs::copy(shim, bin.join("containerd-shim-heart-v1")).expect("copying the shim");
+        let config = d.join("config.toml");
+        std::fs::write(&config, Self::config(d, cri)).expect("config");
+        Self::start_in(dir, config, bin)
+    }
+
+    /// A new directory for a private containerd's root, state and sockets.
+    pub fn new_dir() -> tempfile::TempDir {
         assert!(
             is_root(),
             "the containerd end-to-end test needs root (containerd mounts snapshots and \
              creates namespaces); run it as root, as CI does"
         );
-        let dir = tempfile::Builder::new()
+        tempfile::Builder::new()
             .prefix("heart-containerd-")
             .tempdir()
-            .expect("temp dir");
-        let d = dir.path();
-        let bin = d.join("bin");
-        std::fs::create_dir_all(&bin).expect("bin dir");
-        std::fs::copy(shim, bin.join("containerd-shim-heart-v1")).expect("copying the shim");
-        let address = d.join("containerd.sock");
+            .expect("temp dir")
+    }
+
+    /// The config of a private containerd keeping its root, state and sockets in `dir`, with
+    /// the CRI plugin as `cri` says (off when `None`).
+    pub fn config(dir: &Path, cri: Option<&CriPlugin>) -> String {
         let plugins = match cri {
             None => "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n".to_owned(),
-            Some(cri) => cri.config(d),
+            Some(cri) => cri.config(dir),
         };
-        let config = format!(
+        format!(
             "version = 2\nroot = {root:?}\nstate = {state:?}\n{plugins}\
              [grpc]\n  address = {address:?}\n\
              [ttrpc]\n  address = {ttrpc:?}\n\
              [debug]\n  address = {debug:?}\n  level = \"info\"\n",
-            root = d.join("root"),
-            state = d.join("state"),
-            ttrpc = d.join("containerd.sock.ttrpc"),
-            debug = d.join("debug.sock"),
-        );
-        std::fs::write(d.join("config.toml"), config).expect("config");
-        let child = spawn_daemon(d);
+            root = dir.join("root"),
+            state = dir.join("state"),
+            address = dir.join("containerd.sock"),
+            ttrpc = dir.join("containerd.sock.ttrpc"),
+            debug = dir.join("debug.sock"),
+        )
+    }
+
+    /// Starts containerd on `config` (made by [`PrivateContainerd::config`] for `dir`, maybe
+    /// changed since) with `bin` first on its PATH, and waits until it answers.
+    pub fn start_in(dir: tempfile::TempDir, config: PathBuf, bin: PathBuf) -> PrivateContainerd {
+        let address = dir.path().join("containerd.sock");
+        let child = spawn_daemon(dir.path(), &config, &bin);
         let mut ctrd = PrivateContainerd {
             child: Running::new(child, STOP_GRACE),
             dir,
             address,
+            config,
+            bin,
         };
         ctrd.wait_answering();
         ctrd
@@ -88,7 +110,7 @@ impl PrivateContainerd {
         let down = Instant::now();
         self.child.signal(Signal::SIGKILL);
         let _ = self.child.child_mut().wait();
-        let child = spawn_daemon(self.dir.path());
+        let child = spawn_daemon(self.dir.path(), &self.config, &self.bin);
         self.child = Running::new(child, STOP_GRACE);
         self.wait_answering();
         down.elapsed()
@@ -176,6 +198,8 @@ impl PrivateContainerd {
 pub struct CriPlugin {
     /// The pod sandbox (pause) image, imported locally before any pod runs.
     pub sandbox_image: String,
+    /// Whether the config names the `heart` runtime (off: a node the installer configures).
+    pub heart_runtime: bool,
 }
 
 impl CriPlugin {
@@ -195,13 +219,18 @@ impl CriPlugin {
              \x20 [plugins.\"io.containerd.grpc.v1.cri\".containerd]\n\
              \x20   snapshotter = \"overlayfs\"\n\
              \x20   [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n\
-             \x20     runtime_type = \"io.containerd.runc.v2\"\n\
-             \x20   [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.heart]\n\
-             \x20     runtime_type = {runtime:?}\n",
+             \x20     runtime_type = \"io.containerd.runc.v2\"\n{heart}",
             image = self.sandbox_image,
             cni_bin = dir.join("cni/bin"),
             cni_conf = dir.join("cni/conf"),
-            runtime = RUNTIME,
+            heart = if self.heart_runtime {
+                format!(
+                    "\x20   [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.heart]\n\
+                     \x20     runtime_type = {RUNTIME:?}\n"
+                )
+            } else {
+                String::new()
+            },
         )
     }
 }
@@ -272,9 +301,9 @@ impl PrivateContainerd {
     }
 }
 
-/// Starts containerd on the config in `dir` (made by [`PrivateContainerd::start_with`]), the
-/// shim in `dir/bin` on its PATH, its output appended to `dir/containerd.log`.
-fn spawn_daemon(dir: &Path) -> std::process::Child {
+/// Starts containerd on `config` with `bin` first on its PATH, its output appended to
+/// `dir/containerd.log`.
+fn spawn_daemon(dir: &Path, config: &Path, bin: &Path) -> std::process::Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -282,12 +311,12 @@ fn spawn_daemon(dir: &Path) -> std::process::Child {
         .expect("containerd's log");
     let path = format!(
         "{}:{}",
-        dir.join("bin").display(),
+        bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
     Command::new("containerd")
         .arg("--config")
-        .arg(dir.join("config.toml"))
+        .arg(config)
         .env("PATH", path)
         // Its shims' compiled-code cache: this containerd's own, starting empty.
         .env("HEART_NODE_CACHE_DIR", dir.join("node-cache"))

@@ -10,6 +10,7 @@
 //! - [`containerd`]: a private containerd with the heart shim on its PATH;
 //! - [`process`]: memory figures and process trees from `/proc`;
 //! - [`otlp`] (feature `otlp`): an OTLP/HTTP trace collector decoding the official protobuf;
+//! - [`kube_api`] (feature `kube-api`): the Kubernetes API's node-label call over HTTPS;
 //! - [`cri`] (feature `cri`): the kubelet's side of a node, over containerd's CRI (feature
 //!   `pod-plan`: only its pod-template reader, for the fuzz targets).
 
@@ -19,6 +20,8 @@ pub mod containerd;
 pub mod cri;
 pub mod golden;
 pub mod keep_alive;
+#[cfg(feature = "kube-api")]
+pub mod kube_api;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 pub mod process;

@@ -336,6 +336,45 @@ def check_workloads(rendered: dict[str, list[dict]]) -> None:
     ok("workloads: identity env, locked-down securityContext, Wasm init validator (heart) or SPIN_VARIABLE_* (Spin)")
 
 
+def check_node_installer(rendered: dict[str, list[dict]]) -> None:
+    """Installer on (ci/node-installer.yaml): a DaemonSet whose privileged init container gets
+    the node's root and its node's name, RBAC that allows only get/patch on nodes, and a
+    RuntimeClass scheduling onto the label it sets; off: none of it."""
+    for label, docs in rendered.items():
+        values = {} if label == "default values" else yaml.safe_load((CHART / "ci" / label).read_text())
+        enabled = values.get("nodeInstaller", {}).get("enabled", False)
+        daemonsets = [d for d in docs if d["kind"] == "DaemonSet"]
+        roles = [d for d in docs if d["kind"] == "ClusterRole"]
+        if not enabled:
+            if daemonsets or roles:
+                fail(f"{label}: installer objects rendered with nodeInstaller off")
+            continue
+        if len(daemonsets) != 1 or len(roles) != 1:
+            fail(f"{label}: expected one installer DaemonSet and ClusterRole")
+        rules = roles[0]["rules"]
+        if rules != [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]}]:
+            fail(f"{label}: the installer's ClusterRole grants more than get/patch on nodes: {rules}")
+        pod = daemonsets[0]["spec"]["template"]["spec"]
+        init = pod["initContainers"][0]
+        mounts = {m["name"]: m["mountPath"] for m in init["volumeMounts"]}
+        volumes = {v["name"]: v.get("hostPath", {}).get("path") for v in pod["volumes"]}
+        if mounts.get("host") != "/host" or volumes.get("host") != "/" or "--host-root=/host" not in init["args"]:
+            fail(f"{label}: the installer does not get the node's root at /host: {mounts} {volumes}")
+        env = {e["name"]: e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") for e in init["env"]}
+        if env.get("NODE_NAME") != "spec.nodeName":
+            fail(f"{label}: the installer is not told its node's name: {env}")
+        waiting = pod["containers"][0]["securityContext"]
+        if waiting.get("privileged") or not waiting["runAsNonRoot"] or waiting["capabilities"]["drop"] != ["ALL"]:
+            fail(f"{label}: the installer's long-running container is not locked down: {waiting}")
+        key, value = "heart-display.io/shim", "installed"
+        if f"--label={key}={value}" not in init["args"]:
+            fail(f"{label}: the installer does not set {key}={value}: {init['args']}")
+        classes = [d for d in docs if d["kind"] == "RuntimeClass"]
+        if not classes or classes[0]["scheduling"]["nodeSelector"].get(key) != value:
+            fail(f"{label}: the RuntimeClass does not schedule onto {key}={value}")
+    ok("node installer: DaemonSet with the node's root and name, RBAC get/patch nodes only, RuntimeClass on its label; nothing when off")
+
+
 def check_tracing(rendered: dict[str, list[dict]]) -> None:
     """Traces on (ci/tracing.yaml): the app gets the standard OTEL_* variables and the
     NetworkPolicy lets spans out to the collector's port (and DNS); off: neither."""
@@ -528,9 +567,17 @@ def render_node(out: Path) -> None:
     rendered above, and the RuntimeClass it makes when asked (what an operator installs once)."""
     docs = render({})
     classes = [d for d in render({"runtime": {"createRuntimeClass": True}}) if d["kind"] == "RuntimeClass"]
+    # The node installer, as shim/tests/all/node_installer.rs runs it: its restart command
+    # leaves a mark in the (temporary) node root instead of restarting this machine's containerd.
+    installer_values = {
+        "runtime": {"createRuntimeClass": True},
+        "nodeInstaller": {"enabled": True, "restartCommand": "echo restarted >> /restarted.log"},
+    }
+    installer_kinds = {"DaemonSet", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RuntimeClass"}
+    installer = [d for d in render(installer_values) if d["kind"] in installer_kinds]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"namespace": "heart", "documents": docs + classes}, indent=1))
-    print(f"wrote {len(docs) + len(classes)} objects to {out}")
+    out.write_text(json.dumps({"namespace": "heart", "documents": docs + classes, "installer": installer}, indent=1))
+    print(f"wrote {len(docs) + len(classes)} objects and {len(installer)} installer objects to {out}")
 
 
 def main() -> None:
@@ -550,6 +597,7 @@ def main() -> None:
             check_rules(label, docs)
     check_workloads(rendered)
     check_tracing(rendered)
+    check_node_installer(rendered)
     check_documented_install()
     check_dashboard()
     check_schema()

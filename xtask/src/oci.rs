@@ -169,6 +169,31 @@ pub fn pause_image(binary: Vec<u8>, reference: &str, path: &Path) -> Result<Arti
     )
 }
 
+/// The node installer's image (the chart's `nodeInstaller`): the static installer program as
+/// its entrypoint and the release shim it copies onto the node, imported as `reference`.
+pub fn installer_image(
+    installer: Vec<u8>,
+    shim: Vec<u8>,
+    reference: &str,
+    path: &Path,
+) -> Result<Artifact> {
+    let config = ConfigBuilder::default()
+        .entrypoint(vec!["/heart-node-installer".to_owned()])
+        .working_dir("/".to_owned())
+        .build()?;
+    let files = [
+        ("heart-node-installer", installer),
+        ("containerd-shim-heart-v1", shim),
+    ];
+    linux_image(
+        &files,
+        &["heart-node-installer", "containerd-shim-heart-v1"],
+        config,
+        reference.to_owned(),
+        path,
+    )
+}
+
 /// A linux/amd64 image of one tar layer holding `files` (`executables` among them get mode
 /// 0755) with the runtime `config`.
 fn linux_image(

@@ -80,3 +80,22 @@ The TCP port of an OTLP/HTTP endpoint URL (the context): the one it names, else 
 4318
 {{- end -}}
 {{- end }}
+
+{{/* The node installer's objects: the chart's labels, component node-installer. */}}
+{{- define "heart-display.installerSelectorLabels" -}}
+{{ include "heart-display.selectorLabels" . }}
+app.kubernetes.io/component: node-installer
+{{- end -}}
+
+{{- define "heart-display.installerLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "heart-display.installerSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: heart-display
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/* The node installer's name (its cluster-scoped RBAC adds the namespace). */}}
+{{- define "heart-display.installerName" -}}
+{{- printf "%s-node-installer" (include "heart-display.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}

@@ -26,6 +26,7 @@ use crate::instance::wasi_p2::DirectPool;
 use crate::instance::wasi_p3;
 use crate::metrics::Metrics;
 use crate::runtime::compile_cache::{self, CacheOutcome};
+use crate::runtime::node_cache;
 
 /// What every component of an app is loaded with.
 pub(crate) struct LoadContext<'a> {
@@ -86,8 +87,12 @@ impl Component {
     ) -> Result<Self, LoadError> {
         let wasm_error = |e: wasmtime::Error| LoadError(format!("{e:#}"));
         let started = Instant::now();
-        let (component, cache) =
-            compile_cache::load(context.engine, wasm, context.cache_dir).map_err(wasm_error)?;
+        let (component, cache) = match node_cache::handed_over(context.engine, wasm) {
+            Some(component) => (component, CacheOutcome::NodeCache),
+            None => {
+                compile_cache::load(context.engine, wasm, context.cache_dir).map_err(wasm_error)?
+            }
+        };
         let load_time = started.elapsed();
         let outcome = match cache {
             CacheOutcome::Hit => "cache_hit",

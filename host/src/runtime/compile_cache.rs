@@ -15,8 +15,8 @@ pub enum CacheOutcome {
     Hit,
     /// Compiled (and stored, if a cache directory is set).
     Compiled,
-    /// Mapped from the node cache the containerd shim handed over
-    /// ([`super::node_cache`]).
+    /// Mapped from the node cache the containerd shim mounted (`super::node_cache`; not
+    /// returned by [`load`]).
     NodeCache,
 }
 
@@ -54,9 +54,6 @@ pub fn load(
     wasm: &[u8],
     cache_dir: Option<&Path>,
 ) -> wasmtime::Result<(Component, CacheOutcome)> {
-    if let Some(component) = super::node_cache::handed_over(engine, wasm) {
-        return Ok((component, CacheOutcome::NodeCache));
-    }
     let Some(dir) = cache_dir else {
         return Ok((Component::new(engine, wasm)?, CacheOutcome::Compiled));
     };

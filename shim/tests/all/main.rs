@@ -6,4 +6,5 @@ mod containerd;
 mod node;
 mod node_cache;
 mod node_faults;
+mod node_installer;
 mod node_traces;

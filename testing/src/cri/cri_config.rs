@@ -54,6 +54,7 @@ impl PodPlan {
                     run_as_group: self.security.run_as_group.map(int64),
                     supplemental_groups: self.security.fs_group.into_iter().collect(),
                     seccomp: self.security.seccomp_runtime_default.then(runtime_default),
+                    privileged: self.privileged(),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -123,6 +124,7 @@ impl PodPlan {
                     supplemental_groups: self.security.fs_group.into_iter().collect(),
                     no_new_privs: security.no_new_privs,
                     seccomp: security.seccomp_runtime_default.then(runtime_default),
+                    privileged: security.privileged,
                     ..Default::default()
                 }),
             }),

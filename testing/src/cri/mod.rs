@@ -22,5 +22,5 @@ pub mod node;
 pub mod pod_template;
 
 #[cfg(feature = "cri")]
-pub use node::{Fixtures, Node, Pod, PodFailure};
+pub use node::{ApiAccess, Fixtures, Node, Pod, PodFailure};
 pub use pod_template::{PlanError, PodPlan};

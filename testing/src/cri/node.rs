@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::client::CriClient;
 use super::config_volume::ConfigMapVolume;
-use super::pod_template::{HttpProbe, PodPlan};
+use super::pod_template::{HttpProbe, MountPlan, PodPlan};
 use crate::containerd::{CriPlugin, PrivateContainerd};
 
 /// The pause image `cargo xtask node-fixtures` writes, and the name it imports as.
@@ -24,6 +24,9 @@ pub const PAUSE_IMAGE: &str = "localhost/heart-pause:0.1.0";
 pub struct Fixtures {
     /// The rendered chart's documents (default values).
     pub documents: Vec<Value>,
+    /// The node installer's documents (`nodeInstaller.enabled`; its restart command writes
+    /// `/restarted.log` in the node's root instead of restarting this machine's containerd).
+    pub installer: Vec<Value>,
     /// The namespace it was rendered for.
     pub namespace: String,
 }
@@ -41,12 +44,14 @@ impl Fixtures {
         let json: Value = serde_json::from_str(&text).expect("chart.json is JSON");
         Fixtures {
             documents: json["documents"].as_array().cloned().unwrap_or_default(),
+            installer: json["installer"].as_array().cloned().unwrap_or_default(),
             namespace: json["namespace"].as_str().unwrap_or("default").to_owned(),
         }
     }
 }
 
-fn node_dist() -> PathBuf {
+/// `dist/node/`, where `cargo xtask node-fixtures` writes.
+pub fn node_dist() -> PathBuf {
     crate::root().join("dist/node")
 }
 
@@ -99,6 +104,7 @@ fn cri_failed(call: &str) -> impl FnOnce(Box<tonic::Status>) -> PodFailure + '_ 
 pub struct Node {
     /// The CRI client (the kubelet's connection).
     pub cri: CriClient,
+    api: Option<ApiAccess>,
     /// Taken on drop, so it stops before the node's cgroups are removed.
     containerd: Option<PrivateContainerd>,
     dir: tempfile::TempDir,
@@ -109,6 +115,22 @@ impl Node {
     /// Starts containerd with CRI on and `shim` on its PATH, and imports the pause image and
     /// the app's OCI artifact into CRI's namespace; panics with the reason when it cannot.
     pub fn start(shim: &Path) -> Node {
+        let containerd = PrivateContainerd::start_with(shim, Some(&Self::cri_plugin(true)));
+        Self::on(containerd)
+    }
+
+    /// The CRI plugin's settings of a node, naming the `heart` runtime or not (a node that
+    /// the node installer configures).
+    pub fn cri_plugin(heart_runtime: bool) -> CriPlugin {
+        CriPlugin {
+            sandbox_image: PAUSE_IMAGE.to_owned(),
+            heart_runtime,
+        }
+    }
+
+    /// A node on a running `containerd` (CRI on, from [`Node::cri_plugin`]): the pause image and
+    /// the app's artifact imported, the kubelet's connection made.
+    pub fn on(containerd: PrivateContainerd) -> Node {
         let pause = node_dist().join("pause.oci.tar");
         let app = crate::root().join("dist/oci/heart-display.oci.tar");
         for (file, command) in [(&pause, "node-fixtures"), (&app, "oci")] {
@@ -118,10 +140,6 @@ impl Node {
                 file.display()
             );
         }
-        let plugin = CriPlugin {
-            sandbox_image: PAUSE_IMAGE.to_owned(),
-        };
-        let containerd = PrivateContainerd::start_with(shim, Some(&plugin));
         containerd.import_into("k8s.io", &pause);
         containerd.import_into("k8s.io", &app);
         let cri = CriClient::connect(containerd.address())
@@ -136,6 +154,7 @@ impl Node {
             .expect("kubelet dir");
         Node {
             cri,
+            api: None,
             containerd: Some(containerd),
             dir,
             cgroup_parent: format!("/heart-node-{}", std::process::id()),
@@ -158,9 +177,36 @@ impl Node {
         self.containerd.as_ref().expect("taken only on drop")
     }
 
+    /// The API server the pods' service accounts reach (none by default: a pod that mounts
+    /// its token then fails to start).
+    pub fn set_api(&mut self, access: ApiAccess) {
+        self.api = Some(access);
+    }
+
     /// Runs `plan` as the kubelet does, up to its app containers started (not yet ready).
     pub fn run_pod(&self, plan: &PodPlan) -> Result<Pod, PodFailure> {
         let began = Instant::now();
+        let mut plan = plan.clone();
+        let mut extra_volumes = plan.host_paths.clone();
+        if plan.service_account.is_some() {
+            // The kubelet's projected token volume, and the API server's address in the env.
+            let access = self.api.as_ref().ok_or_else(|| {
+                PodFailure::Volume(std::io::Error::other(format!(
+                    "{} mounts a service account token and this node has no API server",
+                    plan.name
+                )))
+            })?;
+            extra_volumes.insert(TOKEN_VOLUME.into(), access.account_dir.clone());
+            for container in plan.init_containers.iter_mut().chain(&mut plan.containers) {
+                container.mounts.push(MountPlan {
+                    volume: TOKEN_VOLUME.into(),
+                    path: SERVICE_ACCOUNT_PATH.into(),
+                    read_only: true,
+                });
+                container.env.extend(access.env.iter().cloned());
+            }
+        }
+        let plan = &plan;
         let pod_dir = self.dir.path().join(format!("pods/{}", plan.uid));
         let mut volumes = BTreeMap::new();
         let mut config = BTreeMap::new();
@@ -177,6 +223,7 @@ impl Node {
             plan.namespace, plan.name, plan.uid
         ));
         std::fs::create_dir_all(&log_directory).map_err(PodFailure::Volume)?;
+        volumes.extend(extra_volumes);
         let sandbox_config = plan.sandbox_config(&log_directory, &self.pod_cgroup(plan));
         let request = cri::RunPodSandboxRequest {
             config: Some(sandbox_config.clone()),
@@ -395,6 +442,23 @@ impl Drop for Node {
             let _ = std::fs::remove_dir(dir);
         }
     }
+}
+
+/// Where the kubelet mounts a pod's service account token.
+pub const SERVICE_ACCOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// The token volume's name (the kubelet's is `kube-api-access-<random>`).
+const TOKEN_VOLUME: &str = "kube-api-access";
+
+/// What a pod's service account gets from the node: the API server's variables
+/// (`KUBERNETES_SERVICE_HOST`/`_PORT`) and the directory holding `token`, `ca.crt` and
+/// `namespace`.
+#[derive(Debug, Clone)]
+pub struct ApiAccess {
+    /// The variables every container gets.
+    pub env: Vec<(String, String)>,
+    /// The account's files, mounted read-only at [`SERVICE_ACCOUNT_PATH`].
+    pub account_dir: PathBuf,
 }
 
 /// A pod the node runs.

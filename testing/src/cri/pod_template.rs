@@ -4,6 +4,7 @@
 //! cannot drift past it.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -36,6 +37,11 @@ pub struct PodPlan {
     pub containers: Vec<ContainerPlan>,
     /// ConfigMap volumes by volume name: the ConfigMap's data.
     pub volumes: BTreeMap<String, BTreeMap<String, String>>,
+    /// hostPath volumes by volume name: the node path (a test may point it at a temp dir).
+    pub host_paths: BTreeMap<String, PathBuf>,
+    /// The service account whose token the kubelet mounts (`automountServiceAccountToken`
+    /// not false), with the API server's address in the env.
+    pub service_account: Option<String>,
 }
 
 /// The pod's securityContext.
@@ -125,6 +131,8 @@ pub struct ContainerSecurity {
     pub drop_capabilities: Vec<String>,
     /// `seccompProfile.type: RuntimeDefault`.
     pub seccomp_runtime_default: bool,
+    /// `privileged`.
+    pub privileged: bool,
 }
 
 /// A volume mount.
@@ -142,13 +150,24 @@ impl PodPlan {
     /// Pod `ordinal` of the StatefulSet in `documents` (a rendered chart), in `namespace`;
     /// the RuntimeClass and ConfigMaps it names must be among the documents.
     pub fn from_rendered(documents: &[Value], namespace: &str, ordinal: u32) -> Result<PodPlan> {
+        Self::from_rendered_kind(documents, "StatefulSet", namespace, ordinal)
+    }
+
+    /// As [`PodPlan::from_rendered`], for the first workload of `kind` (`StatefulSet`,
+    /// `Deployment` or `DaemonSet`; its pod on this node is `<name>-<ordinal>`).
+    pub fn from_rendered_kind(
+        documents: &[Value],
+        kind: &str,
+        namespace: &str,
+        ordinal: u32,
+    ) -> Result<PodPlan> {
         let find = |kind: &str, name: Option<&str>| {
             documents
                 .iter()
                 .find(|d| d["kind"] == kind && name.is_none_or(|n| d["metadata"]["name"] == n))
         };
-        let workload = find("StatefulSet", None)
-            .ok_or_else(|| PlanError::Untranslated("a StatefulSet among the documents".into()))?;
+        let workload = find(kind, None)
+            .ok_or_else(|| PlanError::Untranslated(format!("a {kind} among the documents")))?;
         let name = format!(
             "{}-{ordinal}",
             workload["metadata"]["name"].as_str().unwrap_or_default()
@@ -164,27 +183,52 @@ impl PodPlan {
             uid: format!("heart-node-test-{}-{ordinal}", std::process::id()),
         };
 
-        let class = spec.string("runtimeClassName")?.unwrap_or_default();
-        let handler = find("RuntimeClass", Some(&class))
-            .and_then(|rc| rc["handler"].as_str())
-            .ok_or_else(|| PlanError::Invalid {
-                at: "spec.template.spec.runtimeClassName".into(),
-                value: class.clone(),
-                accepted: "the name of a RuntimeClass among the documents",
-            })?
-            .to_owned();
-        // Both must be off: this kubelet mounts no token and injects no service variables.
-        for key in ["automountServiceAccountToken", "enableServiceLinks"] {
-            if spec.take(key) != Some(&Value::Bool(false)) {
-                return Err(PlanError::Untranslated(format!(
-                    "{}.{key} (only false)",
-                    spec.at
-                )));
+        // No runtime class: the node's default runtime (runc).
+        let handler = match spec.string("runtimeClassName")? {
+            None => String::new(),
+            Some(class) => find("RuntimeClass", Some(&class))
+                .and_then(|rc| rc["handler"].as_str())
+                .ok_or_else(|| PlanError::Invalid {
+                    at: "spec.template.spec.runtimeClassName".into(),
+                    value: class.clone(),
+                    accepted: "the name of a RuntimeClass among the documents",
+                })?
+                .to_owned(),
+        };
+        // The token is mounted unless turned off; other services' variables are never injected
+        // here, so enableServiceLinks must be off where set.
+        let account = spec
+            .string("serviceAccountName")?
+            .unwrap_or_else(|| "default".into());
+        let service_account = match spec.take("automountServiceAccountToken") {
+            Some(Value::Bool(false)) => None,
+            None | Some(Value::Bool(true)) => Some(account),
+            Some(other) => {
+                return Err(PlanError::Invalid {
+                    at: format!("{}.automountServiceAccountToken", spec.at),
+                    value: other.to_string(),
+                    accepted: "true or false",
+                });
             }
+        };
+        if let Some(links) = spec.take("enableServiceLinks")
+            && links != &Value::Bool(false)
+        {
+            return Err(PlanError::Untranslated(format!(
+                "{}.enableServiceLinks (only false)",
+                spec.at
+            )));
         }
         // The scheduler's, not the node's.
-        spec.take("topologySpreadConstraints");
-        spec.take("affinity");
+        for key in [
+            "topologySpreadConstraints",
+            "affinity",
+            "nodeSelector",
+            "tolerations",
+            "priorityClassName",
+        ] {
+            spec.take(key);
+        }
         let security = match spec.take_object("securityContext")? {
             Some(o) => read_pod_security(o)?,
             None => PodSecurity::default(),
@@ -195,8 +239,26 @@ impl PodPlan {
                 .unwrap_or(30),
         );
         let mut volumes = BTreeMap::new();
+        let mut host_paths = BTreeMap::new();
         for mut volume in spec.objects("volumes")? {
             let volume_name = volume.string("name")?.unwrap_or_default();
+            if let Some(mut host) = volume.take_object("hostPath")? {
+                let path = host.string("path")?.unwrap_or_default();
+                let kind = host.string("type")?.unwrap_or_default();
+                let at = format!("{}.type", host.at);
+                host.finish()?;
+                volume.finish()?;
+                // The node's paths exist: Directory is checked by the mount itself.
+                if !["", "Directory"].contains(&kind.as_str()) {
+                    return Err(PlanError::Invalid {
+                        at,
+                        value: kind,
+                        accepted: "Directory (or unset)",
+                    });
+                }
+                host_paths.insert(volume_name, PathBuf::from(path));
+                continue;
+            }
             let mut config_map = volume.object("configMap")?;
             let map_name = config_map.string("name")?.unwrap_or_default();
             config_map.finish()?;
@@ -231,12 +293,22 @@ impl PodPlan {
             init_containers,
             containers,
             volumes,
+            host_paths,
+            service_account,
         })
     }
 
     /// The app container named `name`.
     pub fn container(&self, name: &str) -> Option<&ContainerPlan> {
         self.containers.iter().find(|c| c.name == name)
+    }
+
+    /// Whether a container is privileged (then so is the sandbox, as the kubelet asks).
+    pub fn privileged(&self) -> bool {
+        self.init_containers
+            .iter()
+            .chain(&self.containers)
+            .any(|c| c.security.privileged)
     }
 }
 
@@ -271,6 +343,13 @@ struct Identity {
     name: String,
     namespace: String,
     uid: String,
+}
+
+/// This node's name, as `spec.nodeName` gives it: the host name.
+fn node_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 fn read_metadata(
@@ -404,10 +483,11 @@ fn downward_value(mut from: Object<'_>, identity: &Identity) -> Result<String> {
         "metadata.name" => Ok(identity.name.clone()),
         "metadata.namespace" => Ok(identity.namespace.clone()),
         "metadata.uid" => Ok(identity.uid.clone()),
+        "spec.nodeName" => Ok(node_name()),
         _ => Err(PlanError::Invalid {
             at,
             value: path,
-            accepted: "metadata.name, metadata.namespace or metadata.uid",
+            accepted: "metadata.name, metadata.namespace, metadata.uid or spec.nodeName",
         }),
     }
 }
@@ -480,6 +560,7 @@ fn read_container_security(c: Option<Object<'_>>, pod: &PodSecurity) -> Result<C
         non_root = c.bool("runAsNonRoot")?.unwrap_or(non_root);
         security.read_only_root = c.bool("readOnlyRootFilesystem")?.unwrap_or(false);
         security.no_new_privs = c.bool("allowPrivilegeEscalation")? == Some(false);
+        security.privileged = c.bool("privileged")?.unwrap_or(false);
         if let Some(mut caps) = c.take_object("capabilities")? {
             security.drop_capabilities = caps.strings("drop")?;
             caps.finish()?;
@@ -592,5 +673,49 @@ mod tests {
         let cpu = json!({"resources": {"limits": {"cpu": "lots"}}});
         let err = PodPlan::from_rendered(&documents(cpu), "ns", 0).expect_err("cpu");
         assert!(err.to_string().contains("lots"), "{err}");
+    }
+
+    /// A node agent's DaemonSet: no runtime class, its token mounted, privileged, the node's
+    /// root as a hostPath volume, the node's name from the downward API.
+    fn daemonset(host_path: Value) -> Vec<Value> {
+        vec![
+            json!({"kind": "DaemonSet", "metadata": {"name": "agent"}, "spec": {"template": {
+                "metadata": {},
+                "spec": {
+                    "serviceAccountName": "agent",
+                    "priorityClassName": "system-node-critical",
+                    "nodeSelector": {"kubernetes.io/os": "linux"},
+                    "initContainers": [{
+                        "name": "install", "image": "localhost/agent:1",
+                        "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                        "securityContext": {"privileged": true},
+                        "volumeMounts": [{"name": "host", "mountPath": "/host"}]
+                    }],
+                    "containers": [{"name": "wait", "image": "localhost/agent:1"}],
+                    "volumes": [{"name": "host", "hostPath": host_path}]
+                }
+            }}}),
+        ]
+    }
+
+    #[test]
+    fn a_node_agent_daemonset_is_translated() {
+        let docs = daemonset(json!({"path": "/", "type": "Directory"}));
+        let plan = PodPlan::from_rendered_kind(&docs, "DaemonSet", "ns", 3).expect("a plan");
+        assert_eq!((plan.name.as_str(), plan.handler.as_str()), ("agent-3", ""));
+        assert_eq!(plan.service_account.as_deref(), Some("agent"));
+        assert_eq!(plan.host_paths["host"], PathBuf::from("/"));
+        assert!(plan.privileged());
+        let install = &plan.init_containers[0];
+        assert_eq!(install.env, [("NODE_NAME".into(), node_name())]);
+        assert!(!node_name().is_empty());
+        let err = PodPlan::from_rendered_kind(
+            &daemonset(json!({"path": "/", "type": "Socket"})),
+            "DaemonSet",
+            "ns",
+            0,
+        )
+        .expect_err("a socket");
+        assert!(err.to_string().contains("Socket"), "{err}");
     }
 }
