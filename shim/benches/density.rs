@@ -235,7 +235,7 @@ fn pods_arg() -> Option<u32> {
     None
 }
 
-/// Baseline pods are numbered apart from ours (the two nodes share a cgroup parent).
+/// Baseline pods are numbered apart from ours (distinct pod names and uids in the logs).
 const BASELINE_ORDINALS: u32 = 1000;
 
 /// Baseline pods started beside our first warm ones and kept up for its PSS.

@@ -119,6 +119,14 @@ impl Node {
         Self::on(containerd)
     }
 
+    /// A cgroup parent of this node's own: the nodes a test process runs at once never see
+    /// each other's pods among their cgroups.
+    fn new_cgroup_parent() -> String {
+        static NODES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("/heart-node-{}-{n}", std::process::id())
+    }
+
     /// The CRI plugin's settings of a node, naming the `heart` runtime or not (a node that
     /// the node installer configures).
     pub fn cri_plugin(heart_runtime: bool) -> CriPlugin {
@@ -157,7 +165,7 @@ impl Node {
             api: None,
             containerd: Some(containerd),
             dir,
-            cgroup_parent: format!("/heart-node-{}", std::process::id()),
+            cgroup_parent: Self::new_cgroup_parent(),
         }
     }
 
