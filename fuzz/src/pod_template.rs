@@ -2,8 +2,9 @@
 //! (`heart_testing::cri::PodPlan`): documents as `cargo xtask node-fixtures` writes them
 //! (`{"namespace", "documents": […]}`), plus the pod's ordinal. No input may panic; a refusal
 //! names the field (`Untranslated`: what is not translated; `Invalid`: its path, the value and
-//! what is accepted); a plan is pod `<StatefulSet name>-<ordinal>` in the namespace asked for,
-//! and each of its app containers is found by its name.
+//! what is accepted); a plan is pod `<workload name>-<ordinal>` in the namespace asked for
+//! (read as a StatefulSet and as a DaemonSet, the node installer's kind), each of its app
+//! containers is found by its name, and its sandbox is privileged exactly when a container is.
 
 use heart_testing::cri::{PlanError, PodPlan};
 use serde_json::Value;
@@ -19,12 +20,19 @@ pub fn run(data: &[u8]) {
         .as_u64()
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(0);
-    match PodPlan::from_rendered(&documents, namespace, ordinal) {
+    for kind in ["StatefulSet", "DaemonSet"] {
+        check(&documents, kind, namespace, ordinal);
+    }
+}
+
+/// The properties for the first workload of `kind`.
+fn check(documents: &[Value], kind: &str, namespace: &str, ordinal: u32) {
+    match PodPlan::from_rendered_kind(documents, kind, namespace, ordinal) {
         Ok(plan) => {
             let workload = documents
                 .iter()
-                .find(|d| d["kind"] == "StatefulSet")
-                .expect("a plan comes from a StatefulSet");
+                .find(|d| d["kind"] == kind)
+                .expect("a plan comes from a workload of the kind asked");
             let name = workload["metadata"]["name"].as_str().unwrap_or_default();
             assert_eq!(plan.name, format!("{name}-{ordinal}"));
             assert_eq!(plan.namespace, namespace);
@@ -35,6 +43,13 @@ pub fn run(data: &[u8]) {
                     container.name
                 );
             }
+            // A privileged container makes a privileged sandbox, and only then.
+            let privileged = plan
+                .init_containers
+                .iter()
+                .chain(&plan.containers)
+                .any(|c| c.security.privileged);
+            assert_eq!(plan.privileged(), privileged);
         }
         Err(error) => {
             match &error {
