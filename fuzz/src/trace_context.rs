@@ -21,7 +21,7 @@ pub fn run(data: &[u8]) {
     let tracestate = lines.next().unwrap_or_default();
     check_parent(traceparent, tracestate);
     let rest: Vec<u8> = lines
-        .flat_map(|l| l.iter().copied().chain([b'\n']))
+        .flat_map(|l| l.iter().copied().chain(*b"\n"))
         .collect();
     check_settings(&String::from_utf8_lossy(&rest));
 }
