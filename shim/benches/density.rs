@@ -36,13 +36,22 @@ use std::time::{Duration, Instant};
 use heart_testing::cri::node::probe_once;
 use heart_testing::cri::pod_template::HttpProbe;
 use heart_testing::cri::{Fixtures, Node, Pod, PodPlan};
-use heart_testing::process::{command_line, free_port, memory_kib, pids, tree, uid};
+use heart_testing::process::{command_line, free_port, memory_kib, pids, rollup_kib, tree, uid};
 
 const APP: &str = "heart-display";
 const FOUR_GIB_KIB: f64 = 4.0 * 1024.0 * 1024.0;
 
-/// A pod's PSS in KiB: (shim, pause, app).
-fn pod_pss(pod: &Pod) -> (u64, u64, u64) {
+/// Who a process of a pod is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Shim,
+    Pause,
+    App,
+}
+
+/// A pod's processes: its shim daemon (runwasi groups a pod's containers in one) and everything
+/// below it — zygote, pause, app — each with its role.
+fn pod_processes(pod: &Pod) -> Vec<(u32, Role)> {
     let app_uid = pod
         .plan
         .container(APP)
@@ -63,18 +72,51 @@ fn pod_pss(pod: &Pod) -> (u64, u64, u64) {
                 .any(|&other| other != pid && tree(other).contains(&pid))
         })
         .unwrap_or_else(|| panic!("no shim for sandbox {}", pod.sandbox_id));
-    let (mut shim, mut pause, mut app) = (0, 0, 0);
-    for pid in tree(daemon) {
-        let (pss, _) = memory_kib(pid);
-        if command_line(pid).starts_with("/pause") {
-            pause += pss;
-        } else if uid(pid).is_some() && uid(pid) == app_uid {
-            app += pss;
-        } else {
-            shim += pss;
+    tree(daemon)
+        .into_iter()
+        .map(|pid| {
+            let role = if command_line(pid).starts_with("/pause") {
+                Role::Pause
+            } else if uid(pid).is_some() && uid(pid) == app_uid {
+                Role::App
+            } else {
+                Role::Shim
+            };
+            (pid, role)
+        })
+        .collect()
+}
+
+/// A pod's memory in KiB by role: `[Pss, Pss_Anon, Pss_File]` summed over its processes.
+struct PodMemory {
+    shim: [u64; 3],
+    pause: [u64; 3],
+    app: [u64; 3],
+}
+
+impl PodMemory {
+    fn of(pod: &Pod) -> Self {
+        let mut memory = PodMemory {
+            shim: [0; 3],
+            pause: [0; 3],
+            app: [0; 3],
+        };
+        for (pid, role) in pod_processes(pod) {
+            let sum = match role {
+                Role::Shim => &mut memory.shim,
+                Role::Pause => &mut memory.pause,
+                Role::App => &mut memory.app,
+            };
+            let figures = rollup_kib(pid, ["Pss", "Pss_Anon", "Pss_File"]);
+            sum.iter_mut().zip(figures).for_each(|(s, f)| *s += f);
         }
+        memory
     }
-    (shim, pause, app)
+
+    /// (shim, pause, app) PSS.
+    fn pss(&self) -> (u64, u64, u64) {
+        (self.shim[0], self.pause[0], self.app[0])
+    }
 }
 
 /// One pod's start, in seconds from `RunPodSandbox`.
@@ -165,44 +207,6 @@ fn serve_a_little(port: u16) {
     }
 }
 
-/// `(Pss_Anon, Pss_File)` of `pid` in KiB, from `/proc/PID/smaps_rollup`.
-fn pss_split(pid: u32) -> (u64, u64) {
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let field = |name: &str| {
-        rollup
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    };
-    (field("Pss_Anon:"), field("Pss_File:"))
-}
-
-/// What a pod's shim and app PSS is made of, in KiB: (shim anon, shim file, app anon, app file).
-fn pod_split(pod: &Pod) -> [u64; 4] {
-    let needle = format!("-id {} ", pod.sandbox_id);
-    let mut split = [0; 4];
-    for pid in pids()
-        .into_iter()
-        .filter(|&pid| format!("{} ", command_line(pid)).contains(&needle))
-        .flat_map(tree)
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        if command_line(pid).starts_with("/pause") {
-            continue;
-        }
-        let (anon, file) = pss_split(pid);
-        let at = if uid(pid).is_some_and(|u| u != 0) {
-            2
-        } else {
-            0
-        };
-        split[at] += anon;
-        split[at + 1] += file;
-    }
-    split
-}
-
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -288,21 +292,24 @@ fn main() {
     for (_, port) in running.iter().chain(&base_running) {
         serve_a_little(*port);
     }
-    let memory: Vec<(u64, u64, u64)> = running.iter().map(|(pod, _)| pod_pss(pod)).collect();
+    let measured: Vec<PodMemory> = running.iter().map(|(pod, _)| PodMemory::of(pod)).collect();
+    let memory: Vec<(u64, u64, u64)> = measured.iter().map(PodMemory::pss).collect();
     let total: u64 = memory.iter().map(|(s, p, a)| s + p + a).sum();
     let per_pod = total as f64 / f64::from(pods);
-    let base_memory: Vec<(u64, u64, u64)> =
-        base_running.iter().map(|(pod, _)| pod_pss(pod)).collect();
+    let base_memory: Vec<(u64, u64, u64)> = base_running
+        .iter()
+        .map(|(pod, _)| PodMemory::of(pod).pss())
+        .collect();
     let base_per_pod = base_memory.iter().map(|(s, p, a)| s + p + a).sum::<u64>() as f64
         / base_memory.len().max(1) as f64;
     let (containerd_pss, _) = memory_kib(node.containerd().pid());
-    let split = running
-        .iter()
-        .map(|(pod, _)| pod_split(pod))
-        .fold([0; 4], |mut a, b| {
-            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-            a
-        });
+    // What a pod's shim and app PSS is made of: (shim anon, shim file, app anon, app file).
+    let split = measured.iter().fold([0; 4], |mut a, m| {
+        a.iter_mut()
+            .zip([m.shim[1], m.shim[2], m.app[1], m.app[2]])
+            .for_each(|(x, y)| *x += y);
+        a
+    });
     let mean = |kib: u64| kib as f64 / 1024.0 / f64::from(pods);
 
     println!(

@@ -150,21 +150,19 @@ fn read_in_root(rootfs: &Path, path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
         return Ok(None);
     }
     let mut at = rootfs.to_owned();
+    let mut last = None;
     for part in path.components() {
         match part {
             Component::RootDir => continue,
             Component::Normal(name) => at.push(name),
             _ => return Ok(None),
         }
-        let Ok(meta) = std::fs::symlink_metadata(&at) else {
-            return Ok(None);
-        };
-        if meta.file_type().is_symlink() {
-            return Ok(None);
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if !meta.file_type().is_symlink() => last = Some(meta),
+            _ => return Ok(None),
         }
     }
-    let meta = std::fs::symlink_metadata(&at)?;
-    if !meta.is_file() || meta.len() > MAX_WASM_BYTES {
+    if !last.is_some_and(|meta| meta.is_file() && meta.len() <= MAX_WASM_BYTES) {
         return Ok(None);
     }
     let bytes = std::fs::read(&at)?;

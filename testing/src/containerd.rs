@@ -14,6 +14,12 @@ use crate::child::{Running, is_root};
 /// How long containerd gets to exit after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
+/// containerd's gRPC socket in its directory.
+const SOCKET: &str = "containerd.sock";
+
+/// Its shims' compile cache in its directory (`HEART_NODE_CACHE_DIR`).
+const NODE_CACHE: &str = "node-cache";
+
 /// containerd's runtime type for the heart shim (`containerd-shim-heart-v1`).
 pub const RUNTIME: &str = "io.containerd.heart.v1";
 
@@ -30,7 +36,7 @@ pub struct PrivateContainerd {
 impl PrivateContainerd {
     /// The node cache its shims compile into (`HEART_NODE_CACHE_DIR`, empty at start).
     pub fn node_cache_dir(&self) -> PathBuf {
-        self.dir.path().join("node-cache")
+        self.dir.path().join(NODE_CACHE)
     }
 
     /// Starts containerd with `shim` (the `containerd-shim-heart-v1` binary) on its PATH and
@@ -81,7 +87,7 @@ impl PrivateContainerd {
              [debug]\n  address = {debug:?}\n  level = \"info\"\n",
             root = dir.join("root"),
             state = dir.join("state"),
-            address = dir.join("containerd.sock"),
+            address = dir.join(SOCKET),
             ttrpc = dir.join("containerd.sock.ttrpc"),
             debug = dir.join("debug.sock"),
         )
@@ -90,7 +96,7 @@ impl PrivateContainerd {
     /// Starts containerd on `config` (made by [`PrivateContainerd::config`] for `dir`, maybe
     /// changed since) with `bin` first on its PATH, and waits until it answers.
     pub fn start_in(dir: tempfile::TempDir, config: PathBuf, bin: PathBuf) -> PrivateContainerd {
-        let address = dir.path().join("containerd.sock");
+        let address = dir.path().join(SOCKET);
         let child = spawn_daemon(dir.path(), &config, &bin);
         let mut ctrd = PrivateContainerd {
             child: Running::new(child, STOP_GRACE),
@@ -319,7 +325,7 @@ fn spawn_daemon(dir: &Path, config: &Path, bin: &Path) -> std::process::Child {
         .arg(config)
         .env("PATH", path)
         // Its shims' compiled-code cache: this containerd's own, starting empty.
-        .env("HEART_NODE_CACHE_DIR", dir.join("node-cache"))
+        .env("HEART_NODE_CACHE_DIR", dir.join(NODE_CACHE))
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log"))
         .stderr(log)

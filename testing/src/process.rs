@@ -8,15 +8,21 @@ pub use procfs::process::Status;
 
 /// (PSS, RSS) in KiB from `/proc/PID/smaps_rollup`; zeros for a process that is gone.
 pub fn memory_kib(pid: u32) -> (u64, u64) {
+    let [pss, rss] = rollup_kib(pid, ["Pss", "Rss"]);
+    (pss, rss)
+}
+
+/// The `/proc/PID/smaps_rollup` fields `names` (e.g. `Pss_Anon`) in KiB, in that order; zero for
+/// a field it lacks and for a process that is gone.
+pub fn rollup_kib<const N: usize>(pid: u32, names: [&str; N]) -> [u64; N] {
     let rollup = process(pid).and_then(|p| p.smaps_rollup().ok());
-    let field = |name: &str| {
-        rollup
-            .as_ref()
-            .and_then(|r| r.memory_map_rollup.iter().next())
-            .and_then(|map| map.extension.map.get(name).copied())
+    let map = rollup
+        .as_ref()
+        .and_then(|r| r.memory_map_rollup.iter().next());
+    names.map(|name| {
+        map.and_then(|map| map.extension.map.get(name).copied())
             .map_or(0, |bytes| bytes / 1024)
-    };
-    (field("Pss"), field("Rss"))
+    })
 }
 
 /// The resident set size of `pid` in bytes (`VmRSS`); `None` for a process that is gone.

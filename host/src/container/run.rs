@@ -7,7 +7,8 @@
 //! Settings come from the container's environment through [`crate::settings`], the same
 //! definitions `heart-host up`'s flags use: `PORT`, `HEART_CONFIG_DIR` (a mounted ConfigMap,
 //! hot-reloaded), `HEART_MAX_INSTANCES`, `HEART_MEMORY_LIMIT_MB`, `HEART_REQUEST_TIMEOUT_MS`,
-//! `HEART_INSTANCE_REUSE`, `HEART_SHUTDOWN_GRACE_SECS` (`HEART_CACHE_DIR` is refused: compiled code comes only from the node cache, [`crate::runtime::node_cache`]); `SPIN_VARIABLE_*` and
+//! `HEART_INSTANCE_REUSE`, `HEART_SHUTDOWN_GRACE_SECS` (`HEART_CACHE_DIR` is refused: compiled
+//! code comes only from the node cache, [`crate::runtime::node_cache`]); `SPIN_VARIABLE_*` and
 //! `POD_NAME`/`POD_NAMESPACE` as for the host, and the app's variables are checked at start as
 //! `heart-host up` checks them. The whole environment is the guest's WASI environment, so the
 //! env-config build reads its `HEART_*` settings there.

@@ -39,12 +39,12 @@ pub fn key(engine: &Engine, wasm: &[u8]) -> String {
     hasher.write(b"heart-host-component-cache-v1");
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hasher.0.update(Sha256::digest(wasm));
-    hasher
-        .0
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&hasher.0.finalize())
+}
+
+/// `bytes` in lower-case hexadecimal (cache keys and checksums in file names).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Compiles `wasm`, or loads it from `cache_dir` when an entry for this exact Wasm and engine

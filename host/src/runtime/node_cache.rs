@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::runtime::compile_cache;
+use crate::runtime::compile_cache::{self, hex};
 
 /// The shim's environment variable naming the cache directory.
 pub const DIR_ENV: &str = "HEART_NODE_CACHE_DIR";
@@ -222,10 +222,6 @@ fn verified(path: &Path) -> Option<()> {
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).ok()?);
     file.read_to_end(&mut bytes).ok()?;
     (hex(&Sha256::digest(&bytes)) == sum).then_some(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn effective_uid() -> u32 {

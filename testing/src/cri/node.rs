@@ -358,15 +358,7 @@ impl Node {
                     .runtime(|mut c| async move { c.stop_container(request).await })?;
             }
         }
-        let id = pod.sandbox_id.clone();
-        let stop = cri::StopPodSandboxRequest {
-            pod_sandbox_id: id.clone(),
-        };
-        self.cri
-            .runtime(|mut c| async move { c.stop_pod_sandbox(stop).await })?;
-        let remove = cri::RemovePodSandboxRequest { pod_sandbox_id: id };
-        self.cri
-            .runtime(|mut c| async move { c.remove_pod_sandbox(remove).await })?;
+        self.remove_sandbox(pod.sandbox_id.clone())?;
         // The kubelet's own pod cgroup, removed by its housekeeping once the runtime has
         // removed the containers' (after a dead shim that is containerd's clean-up, which runs
         // on its own); one the runtime leaves a container cgroup in stays, after 10 s, for
@@ -382,6 +374,19 @@ impl Node {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        Ok(())
+    }
+
+    /// `StopPodSandbox` then `RemovePodSandbox` of sandbox `id` (its containers with it).
+    fn remove_sandbox(&self, id: String) -> Result<(), Box<tonic::Status>> {
+        let stop = cri::StopPodSandboxRequest {
+            pod_sandbox_id: id.clone(),
+        };
+        self.cri
+            .runtime(|mut c| async move { c.stop_pod_sandbox(stop).await })?;
+        let remove = cri::RemovePodSandboxRequest { pod_sandbox_id: id };
+        self.cri
+            .runtime(|mut c| async move { c.remove_pod_sandbox(remove).await })?;
         Ok(())
     }
 
@@ -430,17 +435,7 @@ impl Drop for Node {
         // with `ctr` behind CRI's back, as containerd's own teardown does, left each pod's shim
         // socket in /run/containerd/s.
         for sandbox in self.sandboxes().unwrap_or_default() {
-            let id = sandbox.id;
-            let stop = cri::StopPodSandboxRequest {
-                pod_sandbox_id: id.clone(),
-            };
-            let _ = self
-                .cri
-                .runtime(|mut c| async move { c.stop_pod_sandbox(stop).await });
-            let remove = cri::RemovePodSandboxRequest { pod_sandbox_id: id };
-            let _ = self
-                .cri
-                .runtime(|mut c| async move { c.remove_pod_sandbox(remove).await });
+            let _ = self.remove_sandbox(sandbox.id);
         }
         drop(self.containerd.take());
         // Deepest first: what a failed test left, then the node's own parent.
